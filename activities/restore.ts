@@ -1,0 +1,211 @@
+import { Context } from '@temporalio/activity'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { compareRowCounts, databaseName, describeMismatches, type BackupManifest } from '../domain/backup'
+import { classifyRestoreErrors, type RestoreError } from '../domain/restore'
+import { findBackup } from '../data/backup-catalog'
+import { connectDatabase, withDatabase, type Sql } from '../data/db'
+import { readManifest } from '../storage/backup-manifests'
+import type { ObjectStore } from '../storage/object-store'
+import { isProtectedDatabase, recreateDatabase } from './databases'
+import { nonRetryable } from './failures'
+import { captureTool, libpqEnvironment, runTool } from './postgres-tools'
+import { countTableRows } from './row-counts'
+import { DigestStream } from './stream-digest'
+
+export interface RestoreActivityDependencies {
+  catalog: Sql
+  serverUrl: string
+  /** The application's own database, which a restore replaces only when forced. */
+  appDatabase: string
+  storage: ObjectStore
+  /** Parallel jobs for `pg_restore -j`. */
+  jobs: number
+  now?: () => Date
+}
+
+export interface RestoreRequest {
+  /** Backup to restore, looked up in the catalog. */
+  backupId?: string
+  /** Alternatively the manifest's key, for when the catalog itself was lost. */
+  manifestKey?: string
+  targetDatabase: string
+  /** Allows replacing the application database. */
+  force: boolean
+  /** Template for the new target database, for example one that has the app's extensions. */
+  template?: string
+}
+
+export interface RestoreResult {
+  backupId: string
+  targetDatabase: string
+  tables: number
+  rows: number
+  /** Null when every table has the row count of the backup's snapshot. */
+  rowCountMismatch: string | null
+  /** Errors pg_restore reported that lose no data, such as a schema that already existed. */
+  ignoredErrors: RestoreError[]
+  backupAgeHours: number
+  durationMs: number
+}
+
+/** Creates the restore activity used by the ops CLI and, later, by the DR workflow. */
+export function createRestoreActivities(deps: RestoreActivityDependencies) {
+  const now = deps.now ?? (() => new Date())
+
+  async function restoreBackup(request: RestoreRequest): Promise<RestoreResult> {
+    const started = Date.now()
+    checkTarget(request, deps.appDatabase)
+    const { manifest } = await resolveBackup(request)
+    const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
+    const workDir = await mkdtemp(join(tmpdir(), 'school-ops-restore-'))
+
+    try {
+      // Starting from an empty database makes a retried attempt independent of the last one.
+      await recreateDatabase(admin, request.targetDatabase, request.template)
+      const file = await download(manifest, workDir)
+      const ignoredErrors = await runRestore(manifest, file, request.targetDatabase)
+      const counts = await countRows(request.targetDatabase)
+      const mismatches = compareRowCounts(manifest.tables, counts)
+
+      const result: RestoreResult = {
+        backupId: manifest.backupId,
+        targetDatabase: request.targetDatabase,
+        tables: counts.length,
+        rows: counts.reduce((sum, table) => sum + table.rows, 0),
+        rowCountMismatch: mismatches.length === 0 ? null : describeMismatches(mismatches),
+        ignoredErrors,
+        backupAgeHours: (now().getTime() - Date.parse(manifest.dumpedAt)) / 3_600_000,
+        durationMs: Date.now() - started,
+      }
+      Context.current().log.info('backup restored', { ...result, ignoredErrors: ignoredErrors.length })
+      return result
+    } finally {
+      await rm(workDir, { recursive: true, force: true })
+      await admin.end()
+    }
+  }
+
+  async function resolveBackup(request: RestoreRequest): Promise<{ manifest: BackupManifest }> {
+    if (request.manifestKey !== undefined) return { manifest: await readManifest(deps.storage, request.manifestKey) }
+    if (request.backupId === undefined) {
+      throw nonRetryable('BackupNotFound', 'a restore needs a backup id or a manifest key')
+    }
+
+    const backup = await findBackup(deps.catalog, request.backupId)
+    if (!backup) throw nonRetryable('BackupNotFound', `backup "${request.backupId}" is not in the catalog`)
+    if ((backup.status !== 'verified' && backup.status !== 'dumped') || !backup.manifestKey) {
+      throw nonRetryable(
+        'BackupNotRestorable',
+        `backup "${backup.id}" has status ${backup.status}${backup.failureReason ? ` (${backup.failureReason})` : ''}; choose a verified backup`,
+      )
+    }
+    return { manifest: await readManifest(deps.storage, backup.manifestKey) }
+  }
+
+  /** Copies the backup to a local file, which `pg_restore -j` needs, checking its SHA-256. */
+  async function download(manifest: BackupManifest, workDir: string): Promise<string> {
+    const context = Context.current()
+    const file = join(workDir, manifest.format === 'custom' ? 'backup.dump' : 'backup.sql')
+    const digest = new DigestStream()
+    const progress = setInterval(
+      () => context.heartbeat({ phase: 'downloading', bytes: digest.bytes, totalBytes: manifest.sizeBytes }),
+      2_000,
+    )
+
+    try {
+      await pipeline(await deps.storage.get(manifest.objectKey), digest, createWriteStream(file))
+    } finally {
+      clearInterval(progress)
+    }
+
+    if (digest.sha256() !== manifest.sha256) {
+      throw nonRetryable(
+        'BackupNotRestorable',
+        `stored object ${manifest.objectKey} has SHA-256 ${digest.sha256()} but its manifest records ${manifest.sha256}`,
+      )
+    }
+    return file
+  }
+
+  async function runRestore(manifest: BackupManifest, file: string, target: string): Promise<RestoreError[]> {
+    const context = Context.current()
+    const env = libpqEnvironment(deps.serverUrl, target)
+
+    if (manifest.format === 'plain') {
+      context.heartbeat({ phase: 'restoring' })
+      const psql = runTool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { env, signal: context.cancellationSignal })
+      psql.stdin.end()
+      psql.stdout.resume()
+      await psql.done
+      return []
+    }
+
+    const listing = await captureTool('pg_restore', ['--list', file], env)
+    const itemsTotal = listing.split('\n').filter((line) => /^\d+;/.test(line)).length
+    let itemsDone = 0
+
+    const restore = runTool(
+      'pg_restore',
+      ['--no-owner', '--no-acl', '--verbose', `--jobs=${deps.jobs}`, file],
+      {
+        env,
+        acceptExitCodes: [1],
+        signal: context.cancellationSignal,
+        // An estimate: pg_restore logs one of these lines for most, not all, items.
+        onStderrLine: (line) => {
+          if (/^pg_restore: (creating|processing data|finished item|executing)/.test(line)) {
+            itemsDone = Math.min(itemsDone + 1, itemsTotal)
+            context.heartbeat({ phase: 'restoring', itemsDone, itemsTotal })
+          }
+        },
+      },
+    )
+    restore.stdin.end()
+    restore.stdout.resume()
+
+    const errors = classifyRestoreErrors(await restore.done)
+    if (errors.fatal.length > 0) {
+      const first = errors.fatal[0]
+      const message =
+        `pg_restore failed on ${errors.fatal.length} statement(s) into "${target}"; first: ${first?.message}` +
+        (first?.command ? ` (command: ${first.command.slice(0, 200)})` : '')
+      // A statement the server rejected fails the same way again; a dropped connection may not.
+      if (errors.fatal.every((error) => error.fromQuery)) throw nonRetryable('BackupNotRestorable', message)
+      throw new Error(message)
+    }
+    return errors.ignorable
+  }
+
+  async function countRows(target: string) {
+    const restored = connectDatabase(withDatabase(deps.serverUrl, target), { max: 1 })
+    try {
+      return await countTableRows(restored)
+    } finally {
+      await restored.end()
+    }
+  }
+
+  return { restoreBackup }
+}
+
+export type RestoreActivities = ReturnType<typeof createRestoreActivities>
+
+function checkTarget(request: RestoreRequest, appDatabase: string): void {
+  const name = databaseName.safeParse(request.targetDatabase)
+  if (!name.success) {
+    throw nonRetryable('InvalidRestoreTarget', `target database "${request.targetDatabase}" ${name.error.issues[0]?.message}`)
+  }
+  if (isProtectedDatabase(request.targetDatabase)) {
+    throw nonRetryable('InvalidRestoreTarget', `target database "${request.targetDatabase}" is a system database`)
+  }
+  if (request.targetDatabase === appDatabase && !request.force) {
+    throw nonRetryable(
+      'InvalidRestoreTarget',
+      `target "${request.targetDatabase}" is the application database; pass --force to replace it`,
+    )
+  }
+}

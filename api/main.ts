@@ -1,0 +1,38 @@
+import { serve } from '@hono/node-server'
+import type { Client } from '@temporalio/client'
+import { connectTemporal } from '../client/temporal'
+import { loadConfigOrExit } from '../config'
+import { connectDatabase } from '../data/db'
+import { migrate } from '../data/migrate'
+import { createLogger } from '../observability/logger'
+import { createApp } from './app'
+
+const config = loadConfigOrExit()
+const logger = createLogger({ level: config.logLevel, name: 'api' })
+const sql = connectDatabase(config.database.url, { applicationName: 'school-ops-api' })
+await migrate(sql)
+
+let temporalClient: Promise<Client> | undefined
+const temporal = () => {
+  // A failed connection is forgotten so the next request tries again.
+  temporalClient ??= connectTemporal(config).catch((error: unknown) => {
+    temporalClient = undefined
+    throw error
+  })
+  return temporalClient
+}
+
+const app = createApp({ config, sql, temporal, logger })
+const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
+  logger.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
+)
+
+async function shutdown(signal: string) {
+  logger.info({ signal }, 'api stopping')
+  server.close()
+  await sql.end({ timeout: 5 })
+  if (temporalClient) await (await temporalClient).connection.close()
+  process.exit(0)
+}
+process.once('SIGINT', () => void shutdown('SIGINT'))
+process.once('SIGTERM', () => void shutdown('SIGTERM'))

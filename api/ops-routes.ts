@@ -1,0 +1,76 @@
+import type { Client } from '@temporalio/client'
+import { Hono } from 'hono'
+import { bearerAuth } from 'hono/bearer-auth'
+import { HTTPException } from 'hono/http-exception'
+import { z } from 'zod'
+import { startBackup } from '../client/backups'
+import type { Config } from '../config'
+import { listBackups, type BackupRecord } from '../data/backup-catalog'
+import type { Sql } from '../data/db'
+import { databaseName } from '../domain/backup'
+import type { AppEnv } from './app'
+import { parseOrReject, readJsonBody } from './errors'
+
+const startBackupBody = z.strictObject({ database: databaseName.optional() })
+
+const listBackupsQuery = z.strictObject({
+  database: databaseName.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+})
+
+export interface OpsRouteDependencies {
+  config: Config
+  sql: Sql
+  temporal: () => Promise<Client>
+}
+
+/** Routes under /api/ops, for ops staff and scripts holding the ops bearer token. */
+export function createOpsRoutes(deps: OpsRouteDependencies) {
+  const routes = new Hono<AppEnv>()
+  // TODO: one shared token until accounts and per-role API tokens exist; replace it then.
+  routes.use('*', bearerAuth({ token: deps.config.api.opsToken }))
+
+  routes.post('/backups', async (c) => {
+    const body = parseOrReject(startBackupBody, await readJsonBody(c))
+    const database = body.database ?? deps.config.database.name
+    if (!deps.config.backup.databases.includes(database)) {
+      throw new HTTPException(422, { message: `database "${database}" is not in BACKUP_DATABASES` })
+    }
+
+    const handle = await startBackup(await deps.temporal(), {
+      database,
+      taskQueue: deps.config.temporal.taskQueue,
+      requestId: c.get('requestId'),
+    })
+    return c.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, database }, 202)
+  })
+
+  routes.get('/backups', async (c) => {
+    const query = parseOrReject(listBackupsQuery, c.req.query())
+    const backups = await listBackups(deps.sql, { database: query.database, limit: query.limit })
+    return c.json({ backups: backups.map(presentBackup) })
+  })
+
+  return routes
+}
+
+function presentBackup(backup: BackupRecord) {
+  return {
+    id: backup.id,
+    workflowId: backup.workflowId,
+    database: backup.databaseName,
+    trigger: backup.trigger,
+    format: backup.format,
+    status: backup.status,
+    objectKey: backup.objectKey,
+    sizeBytes: backup.sizeBytes,
+    sha256: backup.sha256,
+    tables: backup.tableCount,
+    rows: backup.totalRows,
+    startedAt: backup.startedAt.toISOString(),
+    dumpedAt: backup.dumpedAt?.toISOString() ?? null,
+    verifiedAt: backup.verifiedAt?.toISOString() ?? null,
+    verification: backup.status === 'verified' ? 'passed' : backup.status === 'failed' ? 'failed' : 'pending',
+    failureReason: backup.failureReason,
+  }
+}

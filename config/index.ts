@@ -1,0 +1,181 @@
+import { z } from 'zod'
+
+const EXAMPLE_OPS_TOKEN = 'local-ops-token-change-me-before-deploying'
+
+const port = z.coerce.number().int().min(1).max(65535)
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://')
+
+/** Comma-separated list, with surrounding spaces and empty items dropped. */
+const nameList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: postgresUrl,
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('school-ops'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  NEXT_PUBLIC_APP_URL: z.string().url(),
+  OPS_API_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+
+  STORAGE_PROVIDER: z.enum(['local']).default('local'),
+  STORAGE_LOCAL_ROOT: z.string().min(1).default('.data/storage/private'),
+
+  BACKUP_DATABASES: nameList.optional(),
+  BACKUP_FORMAT: z.enum(['custom', 'plain']).default('custom'),
+  BACKUP_SCHEDULE_CRON: z.string().min(9).default('0 2 * * *'),
+  BACKUP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
+  BACKUP_CATCHUP_WINDOW: z.string().min(2).default('6h'),
+  BACKUP_RESTORE_JOBS: z.coerce.number().int().min(1).max(64).default(2),
+  BACKUP_SCRATCH_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be a lowercase identifier of at most 31 characters')
+    .default('restore_drill'),
+})
+
+export type Env = z.input<typeof envSchema>
+
+/** The validated configuration every process of the system reads. */
+export interface Config {
+  env: 'development' | 'test' | 'production'
+  logLevel: string
+  database: { url: string; name: string }
+  temporal: {
+    /** Set when an external server is used; unset means the dev server is started locally. */
+    address: string | undefined
+    namespace: string
+    taskQueue: string
+    devPort: number
+    uiPort: number
+  }
+  api: { host: string; port: number; publicUrl: string; opsToken: string }
+  storage: { provider: 'local'; localRoot: string }
+  backup: {
+    databases: string[]
+    format: 'custom' | 'plain'
+    schedule: { cron: string; timezone: string; catchupWindow: string }
+    restoreJobs: number
+    scratchPrefix: string
+  }
+}
+
+/** Thrown when the environment is invalid; the message lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Parses the environment into a Config, reporting every invalid variable at once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(env)
+
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const variable = issue.path.join('.')
+        const message = issue.code === 'invalid_type' && env[variable] === undefined ? 'is missing' : issue.message
+        return `${variable}: ${message}`
+      }),
+    )
+  }
+
+  const parsed = result.data
+  const problems: string[] = []
+
+  if (parsed.NODE_ENV === 'production' && parsed.OPS_API_TOKEN === EXAMPLE_OPS_TOKEN) {
+    problems.push('OPS_API_TOKEN: is the example value from .env.example; set a secret of your own')
+  }
+  if (!isValidTimeZone(parsed.BACKUP_SCHEDULE_TIMEZONE)) {
+    problems.push(`BACKUP_SCHEDULE_TIMEZONE: unknown time zone "${parsed.BACKUP_SCHEDULE_TIMEZONE}"`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const databaseName = decodeURIComponent(new URL(parsed.DATABASE_URL).pathname.slice(1))
+
+  return {
+    env: parsed.NODE_ENV,
+    logLevel: parsed.LOG_LEVEL,
+    database: { url: parsed.DATABASE_URL, name: databaseName },
+    temporal: {
+      address: parsed.TEMPORAL_ADDRESS,
+      namespace: parsed.TEMPORAL_NAMESPACE,
+      taskQueue: parsed.TEMPORAL_TASK_QUEUE,
+      devPort: parsed.TEMPORAL_DEV_PORT,
+      uiPort: parsed.TEMPORAL_UI_PORT,
+    },
+    api: {
+      host: parsed.API_HOST,
+      port: parsed.API_PORT,
+      publicUrl: parsed.NEXT_PUBLIC_APP_URL,
+      opsToken: parsed.OPS_API_TOKEN,
+    },
+    storage: { provider: parsed.STORAGE_PROVIDER, localRoot: parsed.STORAGE_LOCAL_ROOT },
+    backup: {
+      databases: parsed.BACKUP_DATABASES?.length ? parsed.BACKUP_DATABASES : [databaseName],
+      format: parsed.BACKUP_FORMAT,
+      schedule: {
+        cron: parsed.BACKUP_SCHEDULE_CRON,
+        timezone: parsed.BACKUP_SCHEDULE_TIMEZONE,
+        catchupWindow: parsed.BACKUP_CATCHUP_WINDOW,
+      },
+      restoreJobs: parsed.BACKUP_RESTORE_JOBS,
+      scratchPrefix: parsed.BACKUP_SCRATCH_PREFIX,
+    },
+  }
+}
+
+/** The Temporal address to connect to: the external server, else the local dev server. */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Loads the config for a process entry point, or prints the problems and exits with status 1.
+ * `.env` in the working directory is read first when it exists; real environment variables win.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    process.loadEnvFile('.env')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+
+  try {
+    return loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message)
+      process.exit(1)
+    }
+    throw error
+  }
+}

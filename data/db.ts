@@ -1,0 +1,30 @@
+import postgres from 'postgres'
+
+export type Sql = postgres.Sql
+
+/** A pool or a transaction: what a function that only runs queries needs. */
+export type Queryable = postgres.Sql | postgres.TransactionSql
+
+export interface DatabaseOptions {
+  /** Pool size; the API and worker each keep one pool. */
+  max?: number
+  /** Application name shown in pg_stat_activity. */
+  applicationName?: string
+}
+
+/** Opens a connection pool; nothing connects until the first query. */
+export function connectDatabase(url: string, options: DatabaseOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    connection: { application_name: options.applicationName ?? 'school-ops' },
+    onnotice: () => {},
+    transform: { undefined: null },
+  })
+}
+
+/** Returns a copy of a connection URL that points at another database on the same server. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${encodeURIComponent(database)}`
+  return parsed.toString()
+}

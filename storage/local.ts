@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { assertValidKey, ObjectNotFoundError, type ObjectStore, type StoredObject } from './object-store'
+
+// Files being written carry this suffix until renamed into place; listings skip them.
+const PARTIAL_SUFFIX = '.partial'
+
+/** Stores objects as files under a root folder; keys map to relative paths. */
+export class LocalObjectStore implements ObjectStore {
+  readonly provider = 'local'
+  private readonly root: string
+
+  constructor(root: string) {
+    this.root = resolve(root)
+  }
+
+  async put(key: string, body: Readable): Promise<void> {
+    const path = this.pathOf(key)
+    const partialPath = `${path}.${randomUUID()}${PARTIAL_SUFFIX}`
+    await mkdir(dirname(path), { recursive: true })
+
+    try {
+      await pipeline(body, createWriteStream(partialPath, { flags: 'wx' }))
+      await rename(partialPath, path)
+    } catch (error) {
+      await rm(partialPath, { force: true })
+      throw error
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const path = this.pathOf(key)
+    const stream = createReadStream(path)
+
+    // Wait for the open so a missing file rejects here instead of erroring later mid-pipe.
+    await new Promise<void>((resolveOpen, rejectOpen) => {
+      stream.once('open', () => resolveOpen())
+      stream.once('error', (error: NodeJS.ErrnoException) =>
+        rejectOpen(error.code === 'ENOENT' ? new ObjectNotFoundError(key) : error),
+      )
+    })
+    return stream
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    try {
+      const info = await stat(this.pathOf(key))
+      return info.isFile() ? { key, sizeBytes: info.size, modifiedAt: info.mtime } : null
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw error
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    // Walk only the folder the prefix names; the part after its last slash filters names.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : ''
+    const start = folder === '' ? this.root : this.pathOf(folder)
+    const keys: string[] = []
+    await this.collectKeys(start, keys)
+    keys.sort()
+
+    for (const key of keys) {
+      if (!key.startsWith(prefix)) continue
+      const object = await this.stat(key)
+      if (object) yield object
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true })
+  }
+
+  private pathOf(key: string): string {
+    assertValidKey(key)
+    const path = join(this.root, ...key.split('/'))
+    if (!path.startsWith(this.root + sep)) throw new Error(`key ${key} resolves outside the store root`)
+    return path
+  }
+
+  // NOTE: collects and sorts every key under the folder in memory; the document mirror at
+  // 100,000 objects may want a streaming walk instead.
+  private async collectKeys(dir: string, keys: string[]): Promise<void> {
+    let entries
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) await this.collectKeys(path, keys)
+      else if (entry.isFile() && !entry.name.endsWith(PARTIAL_SUFFIX)) {
+        keys.push(relative(this.root, path).split(sep).join('/'))
+      }
+    }
+  }
+}

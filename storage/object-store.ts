@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream'
+
+/** Metadata of one stored object. */
+export interface StoredObject {
+  key: string
+  sizeBytes: number
+  modifiedAt: Date
+}
+
+/**
+ * A store of objects addressed by slash-separated keys. Bodies stream in and out; no
+ * implementation may hold a whole object in memory.
+ */
+export interface ObjectStore {
+  /** Provider name recorded with what is written, for example `local`. */
+  readonly provider: string
+
+  /**
+   * Writes an object from a stream. The object appears only once the stream ended without
+   * error, so readers never see half an object, and writing an existing key replaces it.
+   */
+  put(key: string, body: Readable): Promise<void>
+
+  /** Opens an object for reading; rejects with ObjectNotFoundError when the key is absent. */
+  get(key: string): Promise<Readable>
+
+  /** Returns the object's metadata, or null when the key is absent. */
+  stat(key: string): Promise<StoredObject | null>
+
+  /** Lists objects whose key starts with the prefix, in key order. */
+  list(prefix: string): AsyncIterable<StoredObject>
+
+  /** Deletes an object; deleting an absent key succeeds. */
+  delete(key: string): Promise<void>
+}
+
+/** Thrown when an object that was asked for does not exist. */
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`object not found: ${key}`)
+    this.name = 'ObjectNotFoundError'
+  }
+}
+
+/** Thrown when a key could escape the store's root or is otherwise malformed. */
+export class InvalidObjectKeyError extends Error {
+  constructor(readonly key: string, reason: string) {
+    super(`invalid object key "${key}": ${reason}`)
+    this.name = 'InvalidObjectKeyError'
+  }
+}
+
+/** Rejects keys that are empty, absolute, or contain `.`/`..` segments or backslashes. */
+export function assertValidKey(key: string): void {
+  if (key.length === 0 || key.length > 1024) throw new InvalidObjectKeyError(key, 'length must be 1 to 1024')
+  if (key.startsWith('/') || key.endsWith('/')) throw new InvalidObjectKeyError(key, 'must not start or end with /')
+  if (key.includes('\\') || key.includes('\0')) throw new InvalidObjectKeyError(key, 'contains \\ or a NUL byte')
+  if (key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new InvalidObjectKeyError(key, 'contains an empty, . or .. segment')
+  }
+}

@@ -1,0 +1,61 @@
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client'
+import type { Config } from '../config'
+import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
+import { backupScheduleId } from '../domain/workflow-ids'
+import type { Logger } from '../observability/logger'
+
+/** The daily backup schedule of one database, as configured. */
+export function backupScheduleOptions(config: Config, database: string): ScheduleOptions {
+  const id = backupScheduleId(database)
+
+  return {
+    scheduleId: id,
+    spec: { cronExpressions: [config.backup.schedule.cron], timezone: config.backup.schedule.timezone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'backupWorkflow',
+      workflowId: id,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ database, trigger: 'schedule' }],
+      typedSearchAttributes: [
+        { key: OPS_KIND, value: 'backup' },
+        { key: OPS_TARGET, value: database },
+        { key: OPS_TRIGGER, value: 'schedule' },
+        { key: OPS_STATUS, value: 'queued' },
+      ],
+    },
+    policies: {
+      // A backup still running when the next one is due makes the next one wait a day.
+      overlap: ScheduleOverlapPolicy.SKIP,
+      // Set explicitly: SDK docs and server defaults have disagreed on this value.
+      catchupWindow: config.backup.schedule.catchupWindow,
+      pauseOnFailure: false,
+    },
+    state: { note: `daily backup of ${database}, managed by the school-ops worker` },
+  }
+}
+
+/**
+ * Creates each backup schedule, or updates it to the current configuration when it exists,
+ * so restarting the worker with a new time or time zone takes effect.
+ */
+export async function ensureSchedules(client: Client, config: Config, logger: Logger): Promise<void> {
+  for (const database of config.backup.databases) {
+    const options = backupScheduleOptions(config, database)
+
+    try {
+      await client.schedule.create(options)
+      logger.info({ scheduleId: options.scheduleId, cron: config.backup.schedule.cron }, 'backup schedule created')
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error
+
+      await client.schedule.getHandle(options.scheduleId).update((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: { ...previous.policies, ...options.policies },
+      }))
+      logger.info({ scheduleId: options.scheduleId, cron: config.backup.schedule.cron }, 'backup schedule updated')
+    }
+  }
+}

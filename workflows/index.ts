@@ -1,0 +1,2 @@
+export { backupWorkflow } from './backup'
+export { restoreWorkflow } from './restore'
