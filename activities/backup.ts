@@ -70,13 +70,7 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
       )
     }
 
-    const versions = await readServerVersions(deps.serverUrl, run.database)
-    const problem = dumpIncompatibility(
-      postgresMajorVersion(versions.pgDumpVersion),
-      postgresMajorVersion(versions.serverVersion),
-    )
-    if (problem) throw nonRetryable('IncompatiblePgDump', problem)
-
+    // The row comes first so that a backup failing its checks is listed with the reason.
     await insertRunningBackup(deps.catalog, {
       id: run.backupId,
       workflowId: run.workflowId,
@@ -85,6 +79,14 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
       format: deps.format,
       startedAt: new Date(run.startedAt),
     })
+
+    const versions = await readServerVersions(deps.serverUrl, run.database)
+    const problem = dumpIncompatibility(
+      postgresMajorVersion(versions.pgDumpVersion),
+      postgresMajorVersion(versions.serverVersion),
+    )
+    if (problem) throw nonRetryable('IncompatiblePgDump', problem)
+
     return versions
   }
 

@@ -28,7 +28,7 @@ export async function feedTool(options: FeedToolOptions): Promise<FedBackup> {
   const env = libpqEnvironment(options.env.serverUrl, options.env.database)
   const tool =
     options.format === 'custom'
-      ? runTool('pg_restore', ['--no-owner', '--no-acl'], { env, acceptExitCodes: [1], signal: options.signal })
+      ? runTool('pg_restore', ['--no-owner', '--no-acl', `--dbname=${options.env.database}`], { env, acceptExitCodes: [1], signal: options.signal })
       : runTool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1'], { env, signal: options.signal })
   tool.stdout.resume()
 

@@ -150,7 +150,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 
     const restore = runTool(
       'pg_restore',
-      ['--no-owner', '--no-acl', '--verbose', `--jobs=${deps.jobs}`, file],
+      ['--no-owner', '--no-acl', '--verbose', `--jobs=${deps.jobs}`, `--dbname=${target}`, file],
       {
         env,
         acceptExitCodes: [1],

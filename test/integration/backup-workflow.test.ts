@@ -1,0 +1,102 @@
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client'
+import { RetryState } from '@temporalio/common'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBackup, startRestore } from '../../client/backups'
+import { findBackup, listBackups } from '../../data/backup-catalog'
+import { connectDatabase, withDatabase } from '../../data/db'
+import { readManifest } from '../../storage/backup-manifests'
+import { LocalObjectStore } from '../../storage/local'
+import { loadPagila, tableChecksums } from '../pagila'
+import { createDatabase, createTestApp, dropDatabase, SERVER_URL, testConfig, uniqueName, type TestApp } from '../support'
+import { startHarness, temporalAddressForTests, type TemporalHarness } from '../temporal-support'
+
+describe('backup workflow on the pagila sample database', () => {
+  const pagila = uniqueName('pagila')
+  const restored = uniqueName('pagila_restored')
+  let app: TestApp
+  let harness: TemporalHarness
+  let storage: LocalObjectStore
+  let config: ReturnType<typeof testConfig>
+
+  beforeAll(async () => {
+    app = await createTestApp()
+    await createDatabase(pagila)
+    loadPagila(pagila)
+    storage = new LocalObjectStore(app.storageRoot)
+    config = testConfig({
+      DATABASE_URL: app.url,
+      TEMPORAL_ADDRESS: temporalAddressForTests(),
+      TEMPORAL_TASK_QUEUE: uniqueName('backup_tq'),
+      BACKUP_DATABASES: `${pagila},${app.name},missing_database_for_test`,
+    })
+    harness = await startHarness(config, app.sql, storage)
+  })
+
+  afterAll(async () => {
+    await harness?.close()
+    await dropDatabase(pagila)
+    await dropDatabase(restored)
+    await app?.cleanup()
+  })
+
+  it('backs up, verifies and restores every row', async () => {
+    const taskQueue = config.temporal.taskQueue
+
+    const backupHandle = await startBackup(harness.client, { database: pagila, taskQueue })
+    const backup = await backupHandle.result()
+    const restoreHandle = await startRestore(harness.client, {
+      request: { backupId: backup.backupId, targetDatabase: restored, force: false },
+      taskQueue,
+    })
+    const restore = await restoreHandle.result()
+
+    const record = await findBackup(app.sql, backup.backupId)
+    expect(record?.status).toBe('verified')
+    expect(record?.sha256).toBe(backup.sha256)
+    expect(record?.sizeBytes).toBe(backup.sizeBytes)
+    expect(record?.objectKey).toMatch(new RegExp(`^backups/${pagila}/\\d{4}/\\d{2}/\\d{2}/backup-${pagila}-`))
+
+    const manifest = await readManifest(storage, record!.manifestKey!)
+    expect(manifest.verification?.status).toBe('verified')
+    expect(manifest.tables.find((table) => table.table === 'public.payment_p2022_01')?.rows).toBeGreaterThan(0)
+
+    expect(restore.rowCountMismatch).toBeNull()
+    expect(restore.ignoredErrors).toEqual([])
+    expect(restore.tables).toBe(manifest.tables.length)
+
+    const source = connectDatabase(withDatabase(SERVER_URL, pagila), { max: 1 })
+    const copy = connectDatabase(withDatabase(SERVER_URL, restored), { max: 1 })
+    try {
+      expect(await tableChecksums(copy)).toEqual(await tableChecksums(source))
+    } finally {
+      await source.end()
+      await copy.end()
+    }
+  })
+
+  it('fails without retrying when the database does not exist', async () => {
+    const taskQueue = config.temporal.taskQueue
+
+    const handle = await startBackup(harness.client, { database: 'missing_database_for_test', taskQueue })
+    const failure = await handle.result().catch((error: unknown) => error)
+
+    expect(failure).toBeInstanceOf(WorkflowFailedError)
+    const activityFailure = (failure as WorkflowFailedError).cause as ActivityFailure
+    expect(activityFailure.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE)
+    expect((activityFailure.cause as ApplicationFailure).type).toBe('DatabaseNotFound')
+    const [latest] = await listBackups(app.sql, { database: 'missing_database_for_test', limit: 1 })
+    expect(latest?.status).toBe('failed')
+    expect(latest?.failureReason).toContain('database "missing_database_for_test" does not exist')
+  })
+
+  it('rejects a database outside BACKUP_DATABASES', async () => {
+    const taskQueue = config.temporal.taskQueue
+
+    const handle = await startBackup(harness.client, { database: 'postgres', taskQueue })
+    const failure = await handle.result().catch((error: unknown) => error)
+
+    const activityFailure = (failure as WorkflowFailedError).cause as ActivityFailure
+    expect((activityFailure.cause as ApplicationFailure).type).toBe('DatabaseNotAllowed')
+    expect(activityFailure.cause?.message).toContain('is not in BACKUP_DATABASES')
+  })
+})
