@@ -19,8 +19,8 @@ import { DigestStream } from './stream-digest'
 export interface RestoreActivityDependencies {
   catalog: Sql
   serverUrl: string
-  /** The application's own database, which a restore replaces only when forced. */
-  appDatabase: string
+  /** Live databases (the application's and every backup source) replaced only when forced. */
+  liveDatabases: string[]
   storage: ObjectStore
   /** Parallel jobs for `pg_restore -j`. */
   jobs: number
@@ -58,7 +58,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 
   async function restoreBackup(request: RestoreRequest): Promise<RestoreResult> {
     const started = Date.now()
-    checkTarget(request, deps.appDatabase)
+    checkTarget(request, deps.liveDatabases)
     const { manifest } = await resolveBackup(request)
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     const workDir = await mkdtemp(join(tmpdir(), 'school-ops-restore-'))
@@ -194,7 +194,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 
 export type RestoreActivities = ReturnType<typeof createRestoreActivities>
 
-function checkTarget(request: RestoreRequest, appDatabase: string): void {
+function checkTarget(request: RestoreRequest, liveDatabases: string[]): void {
   const name = databaseName.safeParse(request.targetDatabase)
   if (!name.success) {
     throw nonRetryable('InvalidRestoreTarget', `target database "${request.targetDatabase}" ${name.error.issues[0]?.message}`)
@@ -202,10 +202,10 @@ function checkTarget(request: RestoreRequest, appDatabase: string): void {
   if (isProtectedDatabase(request.targetDatabase)) {
     throw nonRetryable('InvalidRestoreTarget', `target database "${request.targetDatabase}" is a system database`)
   }
-  if (request.targetDatabase === appDatabase && !request.force) {
+  if (liveDatabases.includes(request.targetDatabase) && !request.force) {
     throw nonRetryable(
       'InvalidRestoreTarget',
-      `target "${request.targetDatabase}" is the application database; pass --force to replace it`,
+      `target "${request.targetDatabase}" is a live database (DATABASE_URL or BACKUP_DATABASES); pass --force to replace it`,
     )
   }
 }

@@ -44,7 +44,8 @@ export function createErrorHandler(logger: Logger) {
       return c.json({ error: 'invalid request', fields: error.fields, requestId }, 400)
     }
     if (error instanceof HTTPException) {
-      return c.json({ error: error.message || 'request failed', requestId }, error.status)
+      const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}
+      return c.json({ error: error.message || 'request failed', requestId }, error.status, headers)
     }
 
     logger.error({ err: error, requestId, method: c.req.method, path: c.req.path }, 'request failed')

@@ -27,7 +27,10 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config
   logger.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
 )
 
+let stopping = false
 async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
   logger.info({ signal }, 'api stopping')
   server.close()
   await sql.end({ timeout: 5 })

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client'
 import { Hono } from 'hono'
-import { bearerAuth } from 'hono/bearer-auth'
 import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { startBackup } from '../client/backups'
@@ -10,6 +9,7 @@ import type { Sql } from '../data/db'
 import { databaseName } from '../domain/backup'
 import type { AppEnv } from './app'
 import { parseOrReject, readJsonBody } from './errors'
+import { requireOpsToken } from './ops-auth'
 
 const startBackupBody = z.strictObject({ database: databaseName.optional() })
 
@@ -28,7 +28,7 @@ export interface OpsRouteDependencies {
 export function createOpsRoutes(deps: OpsRouteDependencies) {
   const routes = new Hono<AppEnv>()
   // TODO: one shared token until accounts and per-role API tokens exist; replace it then.
-  routes.use('*', bearerAuth({ token: deps.config.api.opsToken }))
+  routes.use('*', requireOpsToken(deps.config.api.opsToken))
 
   routes.post('/backups', async (c) => {
     const body = parseOrReject(startBackupBody, await readJsonBody(c))

@@ -86,7 +86,9 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment into a Config, reporting every invalid variable at once. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(rawEnv: Record<string, string | undefined> = process.env): Config {
+  // An empty value, as `.env.example` leaves optional ones, means the variable is unset.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== ''))
   const result = envSchema.safeParse(env)
 
   if (!result.success) {

@@ -28,3 +28,18 @@ export function withDatabase(url: string, database: string): string {
   parsed.pathname = `/${encodeURIComponent(database)}`
   return parsed.toString()
 }
+
+/** Creates the URL's database when the server does not have it yet; returns true if created. */
+export async function ensureDatabaseExists(url: string): Promise<boolean> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1))
+  const admin = postgres(withDatabase(url, 'postgres'), { max: 1, onnotice: () => {} })
+
+  try {
+    const [existing] = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`
+    if (existing) return false
+    await admin`CREATE DATABASE ${admin(name)}`
+    return true
+  } finally {
+    await admin.end()
+  }
+}

@@ -33,7 +33,7 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
     ...createRestoreActivities({
       catalog,
       serverUrl: config.database.url,
-      appDatabase: config.database.name,
+      liveDatabases: [config.database.name, ...config.backup.databases],
       storage,
       jobs: config.backup.restoreJobs,
     }),

@@ -1,0 +1,131 @@
+import { parseArgs } from 'node:util'
+import type { Client } from '@temporalio/client'
+import { connectTemporal } from '../client/temporal'
+import { loadConfigOrExit, temporalAddress } from '../config'
+import { connectDatabase, type Sql } from '../data/db'
+import { databaseName } from '../domain/backup'
+import { openPrivateStore } from '../storage'
+import { backupList, backupNow, backupRestore, OperationFailedError, rebuildCatalog, type CommandContext } from './backup-commands'
+
+const USAGE = `Usage: npm run ops -- <command> [options]
+
+Commands:
+  backup now [--database NAME]             back up now, show progress, exit 1 if it fails
+  backup list [--database NAME] [--limit N] [--json] [--from-storage]
+                                           list backups, newest first; --from-storage reads the
+                                           manifests in storage instead of the catalog table
+  backup restore BACKUP_ID --to DATABASE [--force] [--template DATABASE]
+  backup restore --manifest KEY --to DATABASE [--force]
+                                           recreate DATABASE and restore the backup into it;
+                                           --force allows replacing the application database
+  backup rebuild-catalog                   add catalog rows for every manifest in storage
+
+Options:
+  --json    print machine-readable JSON on stdout
+  --help    show this help
+`
+
+/** Thrown for a command line the CLI cannot run; exits with status 2 and the usage text. */
+class UsageError extends Error {}
+
+const OPTIONS = {
+    database: { type: 'string' },
+    limit: { type: 'string', default: '20' },
+    json: { type: 'boolean', default: false },
+    'from-storage': { type: 'boolean', default: false },
+    to: { type: 'string' },
+    force: { type: 'boolean', default: false },
+    template: { type: 'string' },
+    manifest: { type: 'string' },
+    help: { type: 'boolean', default: false },
+} as const
+
+function parseCommandLine() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS })
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+}
+
+const { values, positionals } = parseCommandLine()
+
+const config = loadConfigOrExit()
+let client: Promise<Client> | undefined
+let sql: Sql | undefined
+
+const context: CommandContext = {
+  config,
+  temporal: () => (client ??= connectTemporal(config).catch(explainTemporalFailure)),
+  sql: () => (sql ??= connectDatabase(config.database.url, { max: 2, applicationName: 'school-ops-cli' })),
+  storage: openPrivateStore(config),
+  json: values.json,
+  out: (text) => process.stdout.write(`${text}\n`),
+}
+
+function explainTemporalFailure(error: unknown): never {
+  client = undefined
+  throw new OperationFailedError(
+    `cannot reach Temporal at ${temporalAddress(config)} (${(error as Error).message}); ` +
+      'start it with `npm start`, or set TEMPORAL_ADDRESS to a running server',
+  )
+}
+
+function checkedDatabase(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const parsed = databaseName.safeParse(value)
+  if (!parsed.success) throw new UsageError(`--${option} "${value}" ${parsed.error.issues[0]?.message}`)
+  return parsed.data
+}
+
+async function run(): Promise<void> {
+  const [group, command, argument] = positionals
+  if (values.help || group === undefined) return void process.stdout.write(USAGE)
+  if (group !== 'backup') throw new UsageError(`unknown command "${group}"`)
+
+  switch (command) {
+    case 'now':
+      return backupNow(context, checkedDatabase('database', values.database) ?? config.database.name)
+    case 'list': {
+      const limit = Number(values.limit)
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000')
+      return backupList(context, { database: checkedDatabase('database', values.database), limit, fromStorage: values['from-storage'] })
+    }
+    case 'restore': {
+      const targetDatabase = checkedDatabase('to', values.to)
+      if (!targetDatabase) throw new UsageError('backup restore needs --to DATABASE')
+      if (!argument && !values.manifest) throw new UsageError('backup restore needs a BACKUP_ID or --manifest KEY')
+      return backupRestore(context, {
+        backupId: argument,
+        manifestKey: values.manifest,
+        targetDatabase,
+        force: values.force,
+        template: checkedDatabase('template', values.template),
+      })
+    }
+    case 'rebuild-catalog':
+      return rebuildCatalog(context)
+    default:
+      throw new UsageError(`unknown backup command "${command ?? ''}"`)
+  }
+}
+
+let exitCode = 0
+try {
+  await run()
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`)
+    exitCode = 2
+  } else if (error instanceof OperationFailedError) {
+    process.stderr.write(`error: ${error.message}\n`)
+    exitCode = 1
+  } else {
+    throw error
+  }
+} finally {
+  await sql?.end({ timeout: 5 })
+  if (client) await (await client).connection.close()
+}
+process.exitCode = exitCode
