@@ -1,0 +1,212 @@
+import { ApplicationFailure } from '@temporalio/common'
+import { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { findBackup } from '../../data/backup-catalog'
+import { connectDatabase, withDatabase } from '../../data/db'
+import { LocalObjectStore } from '../../storage/local'
+import { backupActivities, dumpWithActivities, restoreActivities, runActivity } from '../activity-support'
+import { createDatabase, createTestApp, dropDatabase, onServer, SERVER_URL, uniqueName, type TestApp } from '../support'
+
+async function onDatabase<T>(database: string, work: (sql: ReturnType<typeof connectDatabase>) => Promise<T>): Promise<T> {
+  const sql = connectDatabase(withDatabase(SERVER_URL, database), { max: 1 })
+  try {
+    return await work(sql)
+  } finally {
+    await sql.end()
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  )
+  expect(error).toBeInstanceOf(ApplicationFailure)
+  return error as ApplicationFailure
+}
+
+describe('restore activity', () => {
+  const created: string[] = []
+  const roles: string[] = []
+  let app: TestApp
+  let storage: LocalObjectStore
+
+  async function database(prefix: string): Promise<string> {
+    const name = uniqueName(prefix)
+    created.push(name)
+    await createDatabase(name)
+    return name
+  }
+
+  beforeAll(async () => {
+    app = await createTestApp()
+    storage = new LocalObjectStore(app.storageRoot)
+  })
+
+  afterAll(async () => {
+    for (const name of created) await dropDatabase(name)
+    for (const role of roles) await onServer((sql) => sql`DROP ROLE IF EXISTS ${sql(role)}`)
+    await app?.cleanup()
+  })
+
+  it('restores when the source owner role no longer exists', async () => {
+    const owner = uniqueName('owner')
+    roles.push(owner)
+    await onServer((sql) => sql`CREATE ROLE ${sql(owner)}`)
+    const source = await database('owned_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE TABLE student (id int PRIMARY KEY, name text)`
+      await sql`INSERT INTO student SELECT i, 'student ' || i FROM generate_series(1, 50) i`
+      await sql`ALTER TABLE student OWNER TO ${sql(owner)}`
+    })
+    const backups = backupActivities(app.sql, storage, [source])
+    const backup = await dumpWithActivities(backups, source)
+
+    // The fresh server of a disaster has none of the old roles.
+    await dropDatabase(source)
+    await onServer((sql) => sql`DROP ROLE ${sql(owner)}`)
+    const target = uniqueName('owned_dst')
+    created.push(target)
+    const result = await runActivity(restoreActivities(app.sql, storage, []).restoreBackup, {
+      manifestKey: backup.manifestKey,
+      targetDatabase: target,
+      force: false,
+    })
+
+    expect(result.rowCountMismatch).toBeNull()
+    expect(result.rows).toBe(50)
+    expect(result.ignoredErrors).toEqual([])
+  })
+
+  it('restores into a database that already has the extensions and schema', async () => {
+    const source = await database('ext_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE EXTENSION pgcrypto`
+      await sql`CREATE EXTENSION citext`
+      await sql`CREATE SCHEMA records`
+      await sql`CREATE TABLE records.guardian (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), email citext)`
+      await sql`INSERT INTO records.guardian (email) SELECT 'Parent' || i || '@Example.org' FROM generate_series(1, 20) i`
+    })
+    const template = await database('ext_tpl')
+    await onDatabase(template, async (sql) => {
+      await sql`CREATE EXTENSION pgcrypto`
+      await sql`CREATE EXTENSION citext`
+      await sql`CREATE SCHEMA records`
+    })
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    const target = uniqueName('ext_dst')
+    created.push(target)
+
+    const result = await runActivity(restoreActivities(app.sql, storage, []).restoreBackup, {
+      backupId: backup.backupId,
+      targetDatabase: target,
+      force: false,
+      template,
+    })
+
+    expect(result.rowCountMismatch).toBeNull()
+    expect(result.ignoredErrors.map((error) => error.message)).toEqual(['schema "records" already exists'])
+    const [row] = await onDatabase(target, (sql) => sql<{ n: string }[]>`SELECT count(*) AS n FROM records.guardian WHERE email = 'parent1@example.org'`)
+    expect(Number(row?.n)).toBe(1)
+  })
+
+  it('fails on a conflicting table and retries from a clean database', async () => {
+    const source = await database('clash_src')
+    await onDatabase(source, (sql) => sql`CREATE TABLE clash (id int)`)
+    const template = await database('clash_tpl')
+    await onDatabase(template, (sql) => sql`CREATE TABLE clash (id int, other text)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    const target = uniqueName('clash_dst')
+    created.push(target)
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+
+    const failure = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false, template }))
+    const retried = await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })
+
+    expect(failure.type).toBe('BackupNotRestorable')
+    expect(failure.message).toContain('relation "clash" already exists')
+    expect(retried.rowCountMismatch).toBeNull()
+    expect(retried.ignoredErrors).toEqual([])
+  })
+
+  it('refuses a live database unless forced', async () => {
+    const live = await database('live')
+    await onDatabase(live, (sql) => sql`CREATE TABLE kept (id int)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [live]), live)
+    const restore = restoreActivities(app.sql, storage, [live]).restoreBackup
+
+    const refused = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: live, force: false }))
+    const forced = await runActivity(restore, { backupId: backup.backupId, targetDatabase: live, force: true })
+
+    expect(refused.type).toBe('InvalidRestoreTarget')
+    expect(refused.nonRetryable).toBe(true)
+    expect(forced.tables).toBe(1)
+  })
+
+  it('refuses system databases and malformed names', async () => {
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+
+    const system = await rejection(runActivity(restore, { backupId: 'any', targetDatabase: 'template1', force: true }))
+    const malformed = await rejection(runActivity(restore, { backupId: 'any', targetDatabase: 'a"; DROP', force: true }))
+
+    expect(system.message).toContain('is a system database')
+    expect(malformed.type).toBe('InvalidRestoreTarget')
+  })
+
+  it('refuses a stored object whose checksum changed', async () => {
+    const source = await database('tamper_src')
+    await onDatabase(source, (sql) => sql`CREATE TABLE t (id int)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    await storage.put(backup.objectKey, Readable.from([Buffer.from('not the dump')]))
+
+    const failure = await rejection(
+      runActivity(restoreActivities(app.sql, storage, []).restoreBackup, {
+        backupId: backup.backupId,
+        targetDatabase: uniqueName('tamper_dst'),
+        force: false,
+      }),
+    )
+
+    expect(failure.type).toBe('BackupNotRestorable')
+    expect(failure.message).toContain('SHA-256')
+  })
+
+  it('marks a backup whose drill fails and drops the scratch database', async () => {
+    const source = await database('drill_src')
+    await onDatabase(source, (sql) => sql`CREATE TABLE t (id int)`)
+    const backups = backupActivities(app.sql, storage, [source])
+    const backup = await dumpWithActivities(backups, source)
+    await storage.put(backup.objectKey, Readable.from([Buffer.from('corrupted in storage')]))
+
+    const result = await runActivity(backups.verifyBackup, { backupId: backup.backupId, manifestKey: backup.manifestKey })
+
+    expect(result.status).toBe('failed')
+    expect(result.reason).toContain('SHA-256')
+    expect((await findBackup(app.sql, backup.backupId))?.status).toBe('failed')
+    const [scratch] = await onServer((sql) => sql`SELECT 1 FROM pg_database WHERE datname = ${result.scratchDatabase}`)
+    expect(scratch).toBeUndefined()
+  })
+
+  it('backs up and restores in the plain SQL format', async () => {
+    const source = await database('plain_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE TABLE notice (id int, body text)`
+      await sql`INSERT INTO notice SELECT i, 'notice ' || i FROM generate_series(1, 30) i`
+    })
+    const backups = backupActivities(app.sql, storage, [source], 'plain')
+    const backup = await dumpWithActivities(backups, source)
+    const target = uniqueName('plain_dst')
+    created.push(target)
+
+    const drill = await runActivity(backups.verifyBackup, { backupId: backup.backupId, manifestKey: backup.manifestKey })
+    const result = await runActivity(restoreActivities(app.sql, storage, []).restoreBackup, {
+      backupId: backup.backupId,
+      targetDatabase: target,
+      force: false,
+    })
+
+    expect(backup.objectKey.endsWith('.sql')).toBe(true)
+    expect(drill.status).toBe('verified')
+    expect(result.rows).toBe(30)
+  })
+})

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../config'
+
+const VALID = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/school_ops',
+  NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:3000',
+  OPS_API_TOKEN: 'a-token-of-at-least-twenty-four-characters',
+}
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  return []
+}
+
+describe('loadConfig', () => {
+  it('fills defaults from a minimal environment', () => {
+    const config = loadConfig(VALID)
+
+    expect(config.database.name).toBe('school_ops')
+    expect(config.backup.databases).toEqual(['school_ops'])
+    expect(config.temporal.address).toBeUndefined()
+    expect(config.backup.schedule).toEqual({ cron: '0 2 * * *', timezone: 'UTC', catchupWindow: '6h' })
+  })
+
+  it('names every missing variable at once', () => {
+    const problems = problemsOf({})
+
+    expect(problems).toContain('DATABASE_URL: is missing')
+    expect(problems).toContain('NEXT_PUBLIC_APP_URL: is missing')
+    expect(problems).toContain('OPS_API_TOKEN: is missing')
+  })
+
+  it('names an invalid value', () => {
+    const problems = problemsOf({ ...VALID, API_PORT: '70000', DATABASE_URL: 'mysql://x/y' })
+
+    expect(problems.some((line) => line.startsWith('API_PORT:'))).toBe(true)
+    expect(problems.some((line) => line.startsWith('DATABASE_URL:'))).toBe(true)
+  })
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({ ...VALID, TEMPORAL_ADDRESS: '', BACKUP_DATABASES: '' })
+
+    expect(config.temporal.address).toBeUndefined()
+    expect(config.backup.databases).toEqual(['school_ops'])
+  })
+
+  it('splits the backup database list', () => {
+    expect(loadConfig({ ...VALID, BACKUP_DATABASES: ' a, b ,,c' }).backup.databases).toEqual(['a', 'b', 'c'])
+  })
+
+  it('rejects an unknown time zone', () => {
+    expect(problemsOf({ ...VALID, BACKUP_SCHEDULE_TIMEZONE: 'Mars/Olympus' })).toEqual([
+      'BACKUP_SCHEDULE_TIMEZONE: unknown time zone "Mars/Olympus"',
+    ])
+  })
+
+  it('rejects the example ops token in production', () => {
+    const problems = problemsOf({ ...VALID, NODE_ENV: 'production', OPS_API_TOKEN: 'local-ops-token-change-me-before-deploying' })
+
+    expect(problems[0]).toContain('OPS_API_TOKEN: is the example value')
+  })
+})
