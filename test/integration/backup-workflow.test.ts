@@ -1,5 +1,10 @@
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client'
 import { RetryState } from '@temporalio/common'
+import { historyToJSON } from '@temporalio/common/lib/proto-utils'
+import type { temporal } from '@temporalio/proto'
+import { Worker } from '@temporalio/worker'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackup, startRestore } from '../../client/backups'
 import { findBackup, listBackups } from '../../data/backup-catalog'
@@ -7,8 +12,22 @@ import { connectDatabase, withDatabase } from '../../data/db'
 import { readManifest } from '../../storage/backup-manifests'
 import { LocalObjectStore } from '../../storage/local'
 import { loadPagila, tableChecksums } from '../pagila'
-import { createDatabase, createTestApp, dropDatabase, SERVER_URL, testConfig, uniqueName, type TestApp } from '../support'
-import { startHarness, temporalAddressForTests, type TemporalHarness } from '../temporal-support'
+import { createDatabase, createTestApp, dropDatabase, FIXTURES, SERVER_URL, testConfig, uniqueName, type TestApp } from '../support'
+import { startHarness, temporalAddressForTests, workflowBundle, type TemporalHarness } from '../temporal-support'
+
+/**
+ * Replays the run's histories against the current workflow code, and with
+ * RECORD_HISTORIES=1 stores them as the fixtures the replay test keeps checking later code
+ * against.
+ */
+async function recordHistories(histories: Record<string, temporal.api.history.v1.IHistory>) {
+  for (const [name, history] of Object.entries(histories)) {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `${name}-replay`)
+    if (process.env.RECORD_HISTORIES === '1') {
+      await writeFile(join(FIXTURES, 'histories', `${name}-workflow.json`), historyToJSON(history))
+    }
+  }
+}
 
 describe('backup workflow on the pagila sample database', () => {
   const pagila = uniqueName('pagila')
@@ -49,6 +68,7 @@ describe('backup workflow on the pagila sample database', () => {
       taskQueue,
     })
     const restore = await restoreHandle.result()
+    await recordHistories({ backup: await backupHandle.fetchHistory(), restore: await restoreHandle.fetchHistory() })
 
     const record = await findBackup(app.sql, backup.backupId)
     expect(record?.status).toBe('verified')
@@ -79,6 +99,7 @@ describe('backup workflow on the pagila sample database', () => {
 
     const handle = await startBackup(harness.client, { database: 'missing_database_for_test', taskQueue })
     const failure = await handle.result().catch((error: unknown) => error)
+    await recordHistories({ 'backup-failed': await handle.fetchHistory() })
 
     expect(failure).toBeInstanceOf(WorkflowFailedError)
     const activityFailure = (failure as WorkflowFailedError).cause as ActivityFailure

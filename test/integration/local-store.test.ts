@@ -1,0 +1,75 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { text } from 'node:stream/consumers'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { LocalObjectStore } from '../../storage/local'
+import { InvalidObjectKeyError, ObjectNotFoundError } from '../../storage/object-store'
+
+describe('LocalObjectStore', () => {
+  let root: string
+  let store: LocalObjectStore
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'local-store-'))
+    store = new LocalObjectStore(root)
+  })
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true })
+  })
+
+  it('writes, reads, lists and deletes objects', async () => {
+    await store.put('backups/a/2026/one.dump', Readable.from(['first']))
+    await store.put('backups/a/2026/two.dump', Readable.from(['second']))
+    await store.put('backups/b/other.dump', Readable.from(['third']))
+
+    const listed = []
+    for await (const object of store.list('backups/a/')) listed.push(object.key)
+
+    expect(listed).toEqual(['backups/a/2026/one.dump', 'backups/a/2026/two.dump'])
+    expect(await text(await store.get('backups/a/2026/two.dump'))).toBe('second')
+    expect((await store.stat('backups/b/other.dump'))?.sizeBytes).toBe(5)
+
+    await store.delete('backups/b/other.dump')
+    expect(await store.stat('backups/b/other.dump')).toBeNull()
+  })
+
+  it('leaves no object when the body stream fails', async () => {
+    const failing = new Readable({
+      read() {
+        this.push('partial bytes')
+        this.destroy(new Error('source broke'))
+      },
+    })
+
+    await expect(store.put('backups/broken.dump', failing)).rejects.toThrow('source broke')
+
+    expect(await store.stat('backups/broken.dump')).toBeNull()
+    expect(await readdir(join(root, 'backups'))).toEqual([])
+  })
+
+  it('keeps the old object until a replacement is complete', async () => {
+    await store.put('doc.pdf', Readable.from(['version one']))
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('upload cut off'))
+      },
+    })
+
+    await expect(store.put('doc.pdf', failing)).rejects.toThrow('upload cut off')
+
+    expect(await text(await store.get('doc.pdf'))).toBe('version one')
+  })
+
+  it('rejects keys that escape the root', async () => {
+    for (const key of ['../outside', 'a/../../b', '/absolute', 'a\\b', 'a//b', '']) {
+      await expect(store.put(key, Readable.from(['x'])), key).rejects.toBeInstanceOf(InvalidObjectKeyError)
+    }
+  })
+
+  it('reports a missing object', async () => {
+    await expect(store.get('absent.dump')).rejects.toBeInstanceOf(ObjectNotFoundError)
+  })
+})

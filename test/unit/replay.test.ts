@@ -1,0 +1,27 @@
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils'
+import { Worker } from '@temporalio/worker'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { FIXTURES } from '../support'
+import { workflowBundle } from '../temporal-support'
+
+const HISTORIES = join(FIXTURES, 'histories')
+
+// Histories recorded from real runs (RECORD_HISTORIES=1 with the backup workflow test). A
+// replay fails when a change to workflow code would break runs already in flight.
+describe('workflow replay', async () => {
+  const files = (await readdir(HISTORIES)).filter((file) => file.endsWith('.json'))
+
+  it('has a recorded history for every workflow', () => {
+    expect(files).toEqual(expect.arrayContaining(['backup-workflow.json', 'backup-failed-workflow.json', 'restore-workflow.json']))
+  })
+
+  for (const file of files) {
+    it(`replays ${file}`, async () => {
+      const history = historyFromJSON(JSON.parse(await readFile(join(HISTORIES, file), 'utf8')))
+
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file)
+    })
+  }
+})
