@@ -46,7 +46,7 @@ export function ensureGoTool(options: { name: string; module: string; overrideVa
   if (!findOnPath('go')) {
     throw new Error(
       `${options.name} was not found on PATH, at ${options.overrideVariable} or in ${toolCacheDir()}, ` +
-        `and Go is not installed to build it. Install Go 1.23 or later and run \`go install ${options.module}\`, ` +
+        `and Go is not installed to build it. Install Go 1.25 or later and run \`go install ${options.module}\`, ` +
         `or set ${options.overrideVariable} to an existing binary.`,
     )
   }

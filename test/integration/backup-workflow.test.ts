@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client'
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client'
 import { RetryState } from '@temporalio/common'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils'
 import type { temporal } from '@temporalio/proto'
@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackup, startRestore } from '../../client/backups'
 import { findBackup, listBackups } from '../../data/backup-catalog'
 import { connectDatabase, withDatabase } from '../../data/db'
+import { OPS_STATUS } from '../../domain/search-attributes'
+import { backupScheduleId } from '../../domain/workflow-ids'
+import { createLogger } from '../../observability/logger'
 import { readManifest } from '../../storage/backup-manifests'
+import { ensureSchedules } from '../../worker/schedules'
 import { LocalObjectStore } from '../../storage/local'
 import { loadPagila, tableChecksums } from '../pagila'
 import { createDatabase, createTestApp, dropDatabase, FIXTURES, SERVER_URL, testConfig, uniqueName, type TestApp } from '../support'
@@ -29,6 +33,16 @@ async function recordHistories(histories: Record<string, temporal.api.history.v1
   }
 }
 
+/** Polls visibility, which the server updates shortly after a workflow starts. */
+async function waitForWorkflow(client: Client, query: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    for await (const workflow of client.workflow.list({ query })) return workflow.workflowId
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`no workflow matched ${query} within ${timeoutMs} ms`)
+}
+
 describe('backup workflow on the pagila sample database', () => {
   const pagila = uniqueName('pagila')
   const restored = uniqueName('pagila_restored')
@@ -36,18 +50,20 @@ describe('backup workflow on the pagila sample database', () => {
   let harness: TemporalHarness
   let storage: LocalObjectStore
   let config: ReturnType<typeof testConfig>
+  const taskQueue = uniqueName('backup_tq')
+  const configOverrides = () => ({
+    DATABASE_URL: app.url,
+    TEMPORAL_ADDRESS: temporalAddressForTests(),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    BACKUP_DATABASES: `${pagila},${app.name},missing_database_for_test`,
+  })
 
   beforeAll(async () => {
     app = await createTestApp()
     await createDatabase(pagila)
     loadPagila(pagila)
     storage = new LocalObjectStore(app.storageRoot)
-    config = testConfig({
-      DATABASE_URL: app.url,
-      TEMPORAL_ADDRESS: temporalAddressForTests(),
-      TEMPORAL_TASK_QUEUE: uniqueName('backup_tq'),
-      BACKUP_DATABASES: `${pagila},${app.name},missing_database_for_test`,
-    })
+    config = testConfig(configOverrides())
     harness = await startHarness(config, app.sql, storage)
   })
 
@@ -91,6 +107,28 @@ describe('backup workflow on the pagila sample database', () => {
     } finally {
       await source.end()
       await copy.end()
+    }
+  })
+
+  it('runs a scheduled backup that ops can find by search attributes', async () => {
+    const scheduleConfig = testConfig({ ...configOverrides(), BACKUP_DATABASES: pagila })
+    await ensureSchedules(harness.client, scheduleConfig, createLogger({ level: 'silent', name: 'test' }))
+    const schedule = harness.client.schedule.getHandle(backupScheduleId(pagila))
+
+    try {
+      await schedule.trigger()
+      const workflowId = await waitForWorkflow(
+        harness.client,
+        `OpsKind = "backup" AND OpsTarget = "${pagila}" AND OpsTrigger = "schedule"`,
+      )
+      const result = await harness.client.workflow.getHandle(workflowId).result()
+      const description = await harness.client.workflow.getHandle(workflowId).describe()
+
+      expect(workflowId).toMatch(new RegExp(`^backup-${pagila}-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$`))
+      expect(description.typedSearchAttributes.get(OPS_STATUS)).toBe('verified')
+      expect((await findBackup(app.sql, result.backupId))?.trigger).toBe('schedule')
+    } finally {
+      await schedule.delete()
     }
   })
 
