@@ -19,7 +19,7 @@ import { DigestStream } from './stream-digest'
 import { createVerifyActivity } from './verify'
 
 export interface BackupActivityDependencies {
-  /** Pool on the application database, which holds the backup catalog. */
+  /** Pool on the application database, which contains the backup catalog. */
   catalog: Sql
   /** Connection URL of the PostgreSQL server; its database part is replaced per backup. */
   serverUrl: string

@@ -6,7 +6,7 @@ import { startBackup } from '../client/backups'
 import type { Config } from '../config'
 import { listBackups, type BackupRecord } from '../data/backup-catalog'
 import type { Sql } from '../data/db'
-import { databaseName } from '../domain/backup'
+import { databaseName, type BackupStatus } from '../domain/backup'
 import type { AppEnv } from './app'
 import { parseOrReject, readJsonBody } from './errors'
 import { requireOpsToken } from './ops-auth'
@@ -54,6 +54,13 @@ export function createOpsRoutes(deps: OpsRouteDependencies) {
   return routes
 }
 
+const VERIFICATION_BY_STATUS: Record<BackupStatus, 'passed' | 'failed' | 'pending'> = {
+  running: 'pending',
+  dumped: 'pending',
+  verified: 'passed',
+  failed: 'failed',
+}
+
 function presentBackup(backup: BackupRecord) {
   return {
     id: backup.id,
@@ -70,7 +77,7 @@ function presentBackup(backup: BackupRecord) {
     startedAt: backup.startedAt.toISOString(),
     dumpedAt: backup.dumpedAt?.toISOString() ?? null,
     verifiedAt: backup.verifiedAt?.toISOString() ?? null,
-    verification: backup.status === 'verified' ? 'passed' : backup.status === 'failed' ? 'failed' : 'pending',
+    verification: VERIFICATION_BY_STATUS[backup.status],
     failureReason: backup.failureReason,
   }
 }

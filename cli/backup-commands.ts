@@ -127,7 +127,7 @@ function failureText(error: unknown): string {
     const messages: string[] = []
     let cause: Error | undefined = error.cause
     while (cause) {
-      // The SDK wraps each activity error in one that only says 'Activity task failed'.
+      // The SDK wraps each activity error in one whose message is only 'Activity task failed'.
       if (cause.message !== 'Activity task failed') messages.push(cause.message)
       cause = cause.cause instanceof Error ? cause.cause : undefined
     }

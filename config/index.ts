@@ -146,7 +146,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   }
 }
 
-/** The Temporal address to connect to: the external server, else the local dev server. */
+/** Returns the Temporal address to connect to: the external server, else the local dev server. */
 export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`
 }

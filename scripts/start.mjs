@@ -22,8 +22,8 @@ if (needsInstall) {
 
 const up = spawn(process.execPath, ['--import', 'tsx', 'scripts/up.ts'], { stdio: 'inherit' })
 
-// Ctrl-C reaches the whole process group, so up.ts sees it too; SIGTERM is sent to this
-// process only and is passed on.
+// Ctrl-C signals the whole process group, so up.ts receives SIGINT itself. SIGTERM is sent
+// to this process only, so it is passed on.
 process.on('SIGINT', () => {})
 process.on('SIGTERM', () => up.kill('SIGTERM'))
 up.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -46,7 +46,7 @@ async function prepareTemporal(config: Config): Promise<string | null> {
   }
   const address = temporalAddress(config)
   if (await isAnswering(address)) {
-    console.error(`a Temporal server already answers at ${address}; using it`)
+    console.error(`a Temporal server is already running at ${address}; using it`)
     return `http://127.0.0.1:${config.temporal.uiPort}`
   }
 

@@ -13,7 +13,7 @@ export const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
-/** A database name no other test uses. */
+/** Returns a database name no other test uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`
 }
@@ -66,7 +66,7 @@ export async function createTestApp(): Promise<TestApp> {
   }
 }
 
-/** A valid configuration for tests, with overrides on top of the defaults. */
+/** Builds a valid configuration for tests, with overrides on top of the defaults. */
 export function testConfig(overrides: Record<string, string | undefined>): Config {
   return loadConfig({
     NODE_ENV: 'test',

@@ -55,7 +55,7 @@ export async function startHarness(config: Config, catalog: Sql, storage: Object
   }
 }
 
-/** The dev server's address, as a TEMPORAL_ADDRESS value for test configs. */
+/** Returns the dev server's address, as a TEMPORAL_ADDRESS value for test configs. */
 export function temporalAddressForTests(): string {
   return inject('temporalAddress')
 }
