@@ -1,13 +1,23 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { Scalar } from '@scalar/hono-api-reference'
 import type { Client } from '@temporalio/client'
-import { Hono } from 'hono'
 import { requestId, type RequestIdVariables } from 'hono/request-id'
 import type { Config } from '../config'
 import type { Sql } from '../data/db'
+import type { Reach } from '../domain/permissions'
 import type { Logger } from '../observability/logger'
-import { createErrorHandler } from './errors'
+import { registerAdminRoutes } from './admin-routes'
+import { registerAuthRoutes } from './auth-routes'
+import { authenticate } from './authentication'
+import { registerDocumentRoutes } from './documents-routes'
+import { createErrorHandler, validationHook } from './errors'
 import { createOpsRoutes } from './ops-routes'
+import type { Principal } from './principal'
+import { RouteCatalog } from './route-catalog'
+import { registerSchoolRecords } from './school-records'
+import { registerSettingsRoutes } from './settings-routes'
 
-export type AppEnv = { Variables: RequestIdVariables }
+export type AppEnv = { Variables: RequestIdVariables & { principal?: Principal; reach: Reach } }
 
 export interface AppDependencies {
   config: Config
@@ -20,22 +30,28 @@ export interface AppDependencies {
 // How long /readyz waits for each dependency before calling it unreachable.
 const READINESS_TIMEOUT_MS = 2_000
 
-/** Builds the HTTP application; `app.request()` drives it in tests without a socket. */
-export function createApp(deps: AppDependencies) {
-  const app = new Hono<AppEnv>()
+/**
+ * Builds the HTTP application; `app.request()` drives it in tests without a socket. The
+ * catalog lists every route with its permission.
+ */
+export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalog: RouteCatalog } {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  const catalog = new RouteCatalog()
 
   app.use('*', requestId({ limitLength: 128 }))
   app.use('*', async (c, next) => {
     const started = performance.now()
     await next()
     deps.logger.info(
-      { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - started) },
+      { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, userId: c.get('principal')?.userId, durationMs: Math.round(performance.now() - started) },
       'request handled',
     )
   })
 
+  catalog.add({ method: 'GET', path: '/healthz', permission: 'public' })
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
+  catalog.add({ method: 'GET', path: '/readyz', permission: 'public' })
   app.get('/readyz', async (c) => {
     const [database, temporal] = await Promise.all([
       probe(async () => void (await deps.sql`SELECT 1`)),
@@ -45,11 +61,29 @@ export function createApp(deps: AppDependencies) {
     return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, temporal } }, ready ? 200 : 503)
   })
 
-  app.route('/api/ops', createOpsRoutes(deps))
+  app.use('/api/*', authenticate(deps.sql))
+  registerAuthRoutes(app, catalog, deps.sql, {
+    maxFailuresPerAccount: deps.config.auth.maxFailuresPerAccount,
+    maxFailuresPerAddress: deps.config.auth.maxFailuresPerAddress,
+    windowMinutes: deps.config.auth.windowMinutes,
+    sessionHours: deps.config.auth.sessionHours,
+    secureCookie: deps.config.env === 'production',
+  })
+  registerSettingsRoutes(app, catalog, deps.sql)
+  registerSchoolRecords(app, catalog, deps.sql)
+  registerDocumentRoutes(app, catalog, deps.sql)
+  registerAdminRoutes(app, catalog, deps.sql)
+  app.route('/api/ops', createOpsRoutes(deps, catalog))
+
+  catalog.add({ method: 'GET', path: '/openapi.json', permission: 'public' })
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'school-ops API', version: '0.1.0' } })
+  catalog.add({ method: 'GET', path: '/docs', permission: 'public' })
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'school-ops API' }))
+
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError(createErrorHandler(deps.logger))
 
-  return app
+  return Object.assign(app, { catalog })
 }
 
 async function probe(check: () => Promise<void>): Promise<string> {

@@ -3,6 +3,8 @@ import type { Client } from '@temporalio/client'
 import { connectTemporal } from '../client/temporal'
 import { loadConfigOrExit } from '../config'
 import { connectDatabase } from '../data/db'
+import { hashPassword } from '../auth/passwords'
+import { bootstrapAdmin } from '../data/bootstrap'
 import { migrate } from '../data/migrate'
 import { createLogger } from '../observability/logger'
 import { createApp } from './app'
@@ -11,6 +13,12 @@ const config = loadConfigOrExit()
 const logger = createLogger({ level: config.logLevel, name: 'api' })
 const sql = connectDatabase(config.database.url, { applicationName: 'school-ops-api' })
 await migrate(sql)
+
+if (config.auth.bootstrap) {
+  const { email, password, schoolName } = config.auth.bootstrap
+  const adminId = await bootstrapAdmin(sql, { email, passwordHash: await hashPassword(password), schoolName })
+  if (adminId) logger.info({ userId: adminId, email }, 'first admin created from BOOTSTRAP_ADMIN_EMAIL')
+}
 
 let temporalClient: Promise<Client> | undefined
 const temporal = () => {

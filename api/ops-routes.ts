@@ -9,7 +9,8 @@ import type { Sql } from '../data/db'
 import { databaseName, type BackupStatus } from '../domain/backup'
 import type { AppEnv } from './app'
 import { parseOrReject, readJsonBody } from './errors'
-import { requireOpsToken } from './ops-auth'
+import { requirePermission } from './authentication'
+import type { RouteCatalog } from './route-catalog'
 
 const startBackupBody = z.strictObject({ database: databaseName.optional() })
 
@@ -24,13 +25,13 @@ export interface OpsRouteDependencies {
   temporal: () => Promise<Client>
 }
 
-/** Routes under /api/ops, for ops staff and scripts holding the ops bearer token. */
-export function createOpsRoutes(deps: OpsRouteDependencies) {
+/** Routes under /api/ops, for ops and on-call accounts and their API tokens. */
+export function createOpsRoutes(deps: OpsRouteDependencies, catalog: RouteCatalog) {
   const routes = new Hono<AppEnv>()
-  // TODO: one shared token until accounts and per-role API tokens exist; replace it then.
-  routes.use('*', requireOpsToken(deps.config.api.opsToken))
+  catalog.add({ method: 'POST', path: '/api/ops/backups', permission: 'operations:write' })
+  catalog.add({ method: 'GET', path: '/api/ops/backups', permission: 'operations:read' })
 
-  routes.post('/backups', async (c) => {
+  routes.post('/backups', requirePermission('operations:write'), async (c) => {
     const body = parseOrReject(startBackupBody, await readJsonBody(c))
     const database = body.database ?? deps.config.database.name
     if (!deps.config.backup.databases.includes(database)) {
@@ -45,7 +46,7 @@ export function createOpsRoutes(deps: OpsRouteDependencies) {
     return c.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, database }, 202)
   })
 
-  routes.get('/backups', async (c) => {
+  routes.get('/backups', requirePermission('operations:read'), async (c) => {
     const query = parseOrReject(listBackupsQuery, c.req.query())
     const backups = await listBackups(deps.sql, { database: query.database, limit: query.limit })
     return c.json({ backups: backups.map(presentBackup) })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-const EXAMPLE_OPS_TOKEN = 'local-ops-token-change-me-before-deploying'
+const EXAMPLE_ADMIN_PASSWORD = 'change-me-local-admin-password'
 
 const port = z.coerce.number().int().min(1).max(65535)
 
@@ -34,7 +34,13 @@ const envSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   NEXT_PUBLIC_APP_URL: z.string().url(),
-  OPS_API_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+  BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  BOOTSTRAP_SCHOOL_NAME: z.string().min(1).max(200).default('Our School'),
+  SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(10000).default(20),
+  LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
 
   STORAGE_PROVIDER: z.enum(['local']).default('local'),
   STORAGE_LOCAL_ROOT: z.string().min(1).default('.data/storage/private'),
@@ -66,7 +72,15 @@ export interface Config {
     devPort: number
     uiPort: number
   }
-  api: { host: string; port: number; publicUrl: string; opsToken: string }
+  api: { host: string; port: number; publicUrl: string }
+  auth: {
+    /** The first admin, created when no user exists yet. */
+    bootstrap: { email: string; password: string; schoolName: string } | null
+    sessionHours: number
+    maxFailuresPerAccount: number
+    maxFailuresPerAddress: number
+    windowMinutes: number
+  }
   storage: { provider: 'local'; localRoot: string }
   backup: {
     databases: string[]
@@ -104,8 +118,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   const parsed = result.data
   const problems: string[] = []
 
-  if (parsed.NODE_ENV === 'production' && parsed.OPS_API_TOKEN === EXAMPLE_OPS_TOKEN) {
-    problems.push('OPS_API_TOKEN: is the example value from .env.example; set a secret of your own')
+  if (parsed.NODE_ENV === 'production' && parsed.BOOTSTRAP_ADMIN_PASSWORD === EXAMPLE_ADMIN_PASSWORD) {
+    problems.push('BOOTSTRAP_ADMIN_PASSWORD: is the example value from .env.example; set a password of your own')
+  }
+  if ((parsed.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (parsed.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither')
   }
   if (!isValidTimeZone(parsed.BACKUP_SCHEDULE_TIMEZONE)) {
     problems.push(`BACKUP_SCHEDULE_TIMEZONE: unknown time zone "${parsed.BACKUP_SCHEDULE_TIMEZONE}"`)
@@ -129,7 +146,16 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       host: parsed.API_HOST,
       port: parsed.API_PORT,
       publicUrl: parsed.NEXT_PUBLIC_APP_URL,
-      opsToken: parsed.OPS_API_TOKEN,
+    },
+    auth: {
+      bootstrap:
+        parsed.BOOTSTRAP_ADMIN_EMAIL && parsed.BOOTSTRAP_ADMIN_PASSWORD
+          ? { email: parsed.BOOTSTRAP_ADMIN_EMAIL, password: parsed.BOOTSTRAP_ADMIN_PASSWORD, schoolName: parsed.BOOTSTRAP_SCHOOL_NAME }
+          : null,
+      sessionHours: parsed.SESSION_HOURS,
+      maxFailuresPerAccount: parsed.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAddress: parsed.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowMinutes: parsed.LOGIN_WINDOW_MINUTES,
     },
     storage: { provider: parsed.STORAGE_PROVIDER, localRoot: parsed.STORAGE_LOCAL_ROOT },
     backup: {

@@ -19,6 +19,8 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Sql
     connection: { application_name: options.applicationName ?? 'school-ops' },
     onnotice: () => {},
     transform: { undefined: null },
+    // Calendar dates stay `YYYY-MM-DD` strings instead of becoming midnight in the local zone.
+    types: { date: { to: 1082, from: [1082], serialize: (value: string) => value, parse: (value: string) => value } },
   })
 }
 

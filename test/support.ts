@@ -73,7 +73,6 @@ export function testConfig(overrides: Record<string, string | undefined>): Confi
     LOG_LEVEL: 'silent',
     DATABASE_URL: withDatabase(SERVER_URL, 'postgres'),
     NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:3000',
-    OPS_API_TOKEN: 'test-ops-token-of-at-least-24-chars',
     ...overrides,
   })
 }

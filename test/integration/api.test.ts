@@ -4,22 +4,26 @@ import { createApp } from '../../api/app'
 import { insertRunningBackup } from '../../data/backup-catalog'
 import { OPS_KIND } from '../../domain/search-attributes'
 import { createLogger } from '../../observability/logger'
+import { seedSchool, seedUser, type SeededUser } from '../accounts-support'
 import { createTestApp, testConfig, uniqueName, type TestApp } from '../support'
 import { temporalAddressForTests } from '../temporal-support'
-
-const TOKEN = 'test-ops-token-of-at-least-24-chars'
 
 describe('HTTP API', () => {
   let app: TestApp
   let connection: Connection
   let http: ReturnType<typeof createApp>
   let config: ReturnType<typeof testConfig>
+  let ops: SeededUser
+  let teacher: SeededUser
 
   beforeAll(async () => {
     app = await createTestApp()
     connection = await Connection.connect({ address: temporalAddressForTests() })
     const client = new Client({ connection })
-    config = testConfig({ DATABASE_URL: app.url, TEMPORAL_TASK_QUEUE: uniqueName('api_tq'), OPS_API_TOKEN: TOKEN })
+    config = testConfig({ DATABASE_URL: app.url, TEMPORAL_TASK_QUEUE: uniqueName('api_tq') })
+    const schoolId = await seedSchool(app.sql)
+    ops = await seedUser(app.sql, schoolId, ['ops'])
+    teacher = await seedUser(app.sql, schoolId, ['teacher'])
     http = createApp({ config, sql: app.sql, temporal: async () => client, logger: createLogger({ level: 'silent', name: 'api' }) })
   })
 
@@ -28,7 +32,7 @@ describe('HTTP API', () => {
     await app?.cleanup()
   })
 
-  const authorized = { authorization: `Bearer ${TOKEN}` }
+  const authorized = () => ops.headers
 
   it('answers healthz', async () => {
     const response = await http.request('/healthz')
@@ -61,17 +65,19 @@ describe('HTTP API', () => {
     expect(body.checks.temporal).toBe('unreachable: connection refused')
   })
 
-  it('rejects ops requests without the token', async () => {
+  it('rejects ops requests without an ops token', async () => {
     const missing = await http.request('/api/ops/backups')
-    const wrong = await http.request('/api/ops/backups', { headers: { authorization: 'Bearer not-the-token' } })
+    const wrong = await http.request('/api/ops/backups', { headers: { authorization: 'Bearer not-a-token' } })
+    const otherRole = await http.request('/api/ops/backups', { method: 'POST', headers: teacher.headers })
 
     expect(missing.status).toBe(401)
     expect(missing.headers.get('www-authenticate')).toBe('Bearer')
     expect(wrong.status).toBe(401)
+    expect(otherRole.status).toBe(403)
   })
 
   it('starts a backup workflow and returns its id', async () => {
-    const response = await http.request('/api/ops/backups', { method: 'POST', headers: authorized })
+    const response = await http.request('/api/ops/backups', { method: 'POST', headers: authorized() })
     const body = (await response.json()) as { workflowId: string }
 
     expect(response.status).toBe(202)
@@ -85,9 +91,9 @@ describe('HTTP API', () => {
   })
 
   it('names the invalid field and starts nothing', async () => {
-    const badName = await http.request('/api/ops/backups', { method: 'POST', headers: authorized, body: JSON.stringify({ database: 'x; drop' }) })
-    const unknownField = await http.request('/api/ops/backups', { method: 'POST', headers: authorized, body: JSON.stringify({ db: 'x' }) })
-    const notJson = await http.request('/api/ops/backups', { method: 'POST', headers: authorized, body: '{' })
+    const badName = await http.request('/api/ops/backups', { method: 'POST', headers: authorized(), body: JSON.stringify({ database: 'x; drop' }) })
+    const unknownField = await http.request('/api/ops/backups', { method: 'POST', headers: authorized(), body: JSON.stringify({ db: 'x' }) })
+    const notJson = await http.request('/api/ops/backups', { method: 'POST', headers: authorized(), body: '{' })
 
     expect(badName.status).toBe(400)
     expect(((await badName.json()) as { fields: Record<string, string> }).fields.database).toContain('database name')
@@ -96,7 +102,7 @@ describe('HTTP API', () => {
   })
 
   it('rejects a database that is not backed up', async () => {
-    const response = await http.request('/api/ops/backups', { method: 'POST', headers: authorized, body: JSON.stringify({ database: 'other_db' }) })
+    const response = await http.request('/api/ops/backups', { method: 'POST', headers: authorized(), body: JSON.stringify({ database: 'other_db' }) })
 
     expect(response.status).toBe(422)
   })
@@ -108,7 +114,7 @@ describe('HTTP API', () => {
       await insertRunningBackup(app.sql, { ...backup, workflowId: backup.id, databaseName: 'listing_db', trigger: 'schedule', format: 'custom' })
     }
 
-    const response = await http.request('/api/ops/backups?database=listing_db&limit=10', { headers: authorized })
+    const response = await http.request('/api/ops/backups?database=listing_db&limit=10', { headers: authorized() })
     const body = (await response.json()) as { backups: { id: string; status: string; verification: string }[] }
 
     expect(response.status).toBe(200)
@@ -117,7 +123,7 @@ describe('HTTP API', () => {
   })
 
   it('rejects an out-of-range limit', async () => {
-    const response = await http.request('/api/ops/backups?limit=5000', { headers: authorized })
+    const response = await http.request('/api/ops/backups?limit=5000', { headers: authorized() })
 
     expect(response.status).toBe(400)
   })

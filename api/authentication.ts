@@ -1,0 +1,63 @@
+import { getCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import { HTTPException } from 'hono/http-exception'
+import { hashSecret } from '../auth/tokens'
+import { findSessionUser, useApiToken, type UserAccount } from '../data/accounts'
+import type { Sql } from '../data/db'
+import { reachOf, type Permission } from '../domain/permissions'
+import type { AppEnv } from './app'
+import type { Principal } from './principal'
+
+export const SESSION_COOKIE = 'school_ops_session'
+
+function principalOf(user: UserAccount, via: Principal['via'], sessionHash?: string): Principal {
+  return { userId: user.id, schoolId: user.schoolId, roles: user.roles, staffId: user.staffId, via, sessionHash }
+}
+
+/**
+ * Identifies the caller from a bearer API token or the session cookie and stores it as
+ * `principal`. A request with neither continues unauthenticated; routes decide what that means.
+ */
+export function authenticate(sql: Sql) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('authorization')
+
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header)
+      const user = match?.[1] ? await useApiToken(sql, hashSecret(match[1])) : null
+      if (!user) throw new HTTPException(401, { message: 'invalid or revoked API token' })
+      c.set('principal', principalOf(user, 'token'))
+    } else {
+      const session = getCookie(c, SESSION_COOKIE)
+      const sessionHash = session ? hashSecret(session) : undefined
+      const user = sessionHash ? await findSessionUser(sql, sessionHash) : null
+      if (user) c.set('principal', principalOf(user, 'session', sessionHash))
+    }
+    await next()
+  })
+}
+
+/**
+ * Rejects a request without a principal (401) or whose roles lack the permission (403), and
+ * stores the reach of the grant as `reach` for the handler's scoping.
+ */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const principal = c.get('principal')
+    if (!principal) throw new HTTPException(401, { message: 'sign in or send an API token' })
+
+    const reach = reachOf(principal.roles, permission)
+    if (reach === null) {
+      throw new HTTPException(403, { message: `roles ${principal.roles.join(', ')} lack the permission ${permission}` })
+    }
+    c.set('reach', reach)
+    await next()
+  })
+}
+
+/** Returns the request's principal; only for routes behind requirePermission. */
+export function principal(c: { get(key: 'principal'): Principal | undefined }): Principal {
+  const found = c.get('principal')
+  if (!found) throw new HTTPException(401, { message: 'sign in or send an API token' })
+  return found
+}
