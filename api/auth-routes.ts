@@ -9,7 +9,7 @@ import { countFailedLogins, deleteSession, findUserByEmail, insertSession, recor
 import type { Sql } from '../data/db'
 import { ROLES } from '../domain/permissions'
 import type { AppEnv } from './app'
-import { principal, SESSION_COOKIE } from './authentication'
+import { principal, requireSignedIn, SESSION_COOKIE } from './authentication'
 import type { RouteCatalog } from './route-catalog'
 
 export interface LoginPolicy {
@@ -75,7 +75,7 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatal
   )
 
   app.openapi(
-    createRoute({ method: 'post', path: '/api/auth/logout', tags: ['Accounts'], summary: 'Sign out; ends this session', responses: { 204: { description: 'signed out' } } }),
+    createRoute({ method: 'post', path: '/api/auth/logout', tags: ['Accounts'], middleware: [requireSignedIn()], summary: 'Sign out; ends this session', responses: { 204: { description: 'signed out' } } }),
     async (c) => {
       const caller = principal(c)
       if (caller.sessionHash) await deleteSession(sql, caller.sessionHash)
@@ -85,10 +85,9 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatal
   )
 
   app.openapi(
-    createRoute({ method: 'get', path: '/api/auth/me', tags: ['Accounts'], summary: 'The signed-in user', responses: { 200: { content: { 'application/json': { schema: me } }, description: 'the caller' } } }),
+    createRoute({ method: 'get', path: '/api/auth/me', tags: ['Accounts'], middleware: [requireSignedIn()], summary: 'The signed-in user', responses: { 200: { content: { 'application/json': { schema: me } }, description: 'the caller' } } }),
     (c) => {
       const caller = principal(c)
-      if (!caller) throw new HTTPException(401, { message: 'sign in or send an API token' })
       return c.json({ userId: caller.userId, schoolId: caller.schoolId, roles: caller.roles, via: caller.via }, 200)
     },
   )

@@ -55,6 +55,14 @@ export function requirePermission(permission: Permission) {
   })
 }
 
+/** Rejects a request without a principal (401), before its input is validated. */
+export function requireSignedIn() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!c.get('principal')) throw new HTTPException(401, { message: 'sign in or send an API token' })
+    await next()
+  })
+}
+
 /** Returns the request's principal; only for routes behind requirePermission. */
 export function principal(c: { get(key: 'principal'): Principal | undefined }): Principal {
   const found = c.get('principal')

@@ -8,7 +8,7 @@ import { DOCUMENT_CATEGORIES, DOCUMENT_RESOURCE, type DocumentCategory } from '.
 import { reachOf, type Action } from '../domain/permissions'
 import { documentInput, documentRecord } from '../domain/records'
 import type { AppEnv } from './app'
-import { principal } from './authentication'
+import { principal, requireSignedIn } from './authentication'
 import type { Principal } from './principal'
 import type { RouteCatalog } from './route-catalog'
 import { teacherDocumentScope } from './scopes'
@@ -60,7 +60,7 @@ const updateInput = z.strictObject({ title: documentInput.shape.title, documentD
 export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql): void {
   const route = (method: 'get' | 'post' | 'patch' | 'delete', path: string) => {
     catalog.add({ method: method.toUpperCase(), path: `/api${path}`, permission: 'signed-in' })
-    return { method, path: `/api${path}`, tags: ['Documents'] }
+    return { method, path: `/api${path}`, tags: ['Documents'], middleware: [requireSignedIn()] }
   }
 
   const listQuery = z.strictObject({

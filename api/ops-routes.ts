@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client'
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
@@ -42,6 +42,12 @@ export function createOpsRoutes(deps: OpsRouteDependencies, catalog: RouteCatalo
       database,
       taskQueue: deps.config.temporal.taskQueue,
       requestId: c.get('requestId'),
+    }).catch((error: unknown) => {
+      // Manual backup ids have one-second resolution, so a double click starts one backup.
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new HTTPException(409, { message: `a backup of "${database}" started this second is already running: ${error.workflowId}` })
+      }
+      throw error
     })
     return c.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, database }, 202)
   })

@@ -123,11 +123,18 @@ export async function updateRecord(
   if (before.version !== target.expectedVersion) return { status: 'conflict', current: before }
 
   const columns = Object.keys(values).filter((column) => spec.writable.includes(column))
-  const changes = columns.length > 0 ? sql`${sql(values, columns)},` : sql``
-  const [after] = await sql`
-    UPDATE ${sql(spec.table)} SET ${changes} version = version + 1, updated_at = now()
-     WHERE id = ${target.id}
-    RETURNING ${sql(spec.columns)}`
+  // postgres.js recognises its update helper only right after SET, so an empty change is a
+  // separate statement that still bumps the version.
+  const [after] =
+    columns.length > 0
+      ? await sql`
+          UPDATE ${sql(spec.table)} SET ${sql(values, columns)}, version = version + 1, updated_at = now()
+           WHERE id = ${target.id}
+          RETURNING ${sql(spec.columns)}`
+      : await sql`
+          UPDATE ${sql(spec.table)} SET version = version + 1, updated_at = now()
+           WHERE id = ${target.id}
+          RETURNING ${sql(spec.columns)}`
   if (!after) throw new Error(`UPDATE ${spec.table} returned no row`)
   return { status: 'updated', before, after }
 }
