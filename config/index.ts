@@ -42,6 +42,11 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(10000).default(20),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
 
+  DR_TARGET_APP_URL: z.string().url().optional(),
+  DR_DEPLOY_HOOK_URL: z.string().url().optional(),
+  DR_DEPLOY_COMMAND: z.string().min(1).optional(),
+  DR_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
+
   STORAGE_PROVIDER: z.enum(['local']).default('local'),
   STORAGE_LOCAL_ROOT: z.string().min(1).default('.data/storage/private'),
 
@@ -82,6 +87,13 @@ export interface Config {
     windowMinutes: number
   }
   storage: { provider: 'local'; localRoot: string }
+  dr: {
+    /** The new app's URL; the deploy stage waits for it and verification signs in there. */
+    targetAppUrl: string
+    deployHookUrl: string | null
+    deployCommand: string | null
+    healthTimeoutMs: number
+  }
   backup: {
     databases: string[]
     format: 'custom' | 'plain'
@@ -158,6 +170,12 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       windowMinutes: parsed.LOGIN_WINDOW_MINUTES,
     },
     storage: { provider: parsed.STORAGE_PROVIDER, localRoot: parsed.STORAGE_LOCAL_ROOT },
+    dr: {
+      targetAppUrl: (parsed.DR_TARGET_APP_URL ?? parsed.NEXT_PUBLIC_APP_URL).replace(/\/+$/, ''),
+      deployHookUrl: parsed.DR_DEPLOY_HOOK_URL ?? null,
+      deployCommand: parsed.DR_DEPLOY_COMMAND ?? null,
+      healthTimeoutMs: parsed.DR_HEALTH_TIMEOUT_SECONDS * 1000,
+    },
     backup: {
       databases: parsed.BACKUP_DATABASES?.length ? parsed.BACKUP_DATABASES : [databaseName],
       format: parsed.BACKUP_FORMAT,

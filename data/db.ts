@@ -10,12 +10,15 @@ export interface DatabaseOptions {
   max?: number
   /** Application name shown in pg_stat_activity. */
   applicationName?: string
+  /** Seconds to wait for a connection before failing; postgres.js waits 30 by default. */
+  connectTimeoutSeconds?: number
 }
 
 /** Opens a connection pool; nothing connects until the first query. */
 export function connectDatabase(url: string, options: DatabaseOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 30,
     connection: { application_name: options.applicationName ?? 'school-ops' },
     onnotice: () => {},
     transform: { undefined: null },

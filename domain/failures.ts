@@ -11,6 +11,7 @@ export const NON_RETRYABLE_BACKUP_ERRORS = [
   'InvalidRestoreTarget',
   'BackupNotFound',
   'BackupNotRestorable',
+  'RoleAccessMismatch',
 ] as const
 
 export type NonRetryableBackupError = (typeof NON_RETRYABLE_BACKUP_ERRORS)[number]

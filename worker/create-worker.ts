@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
 import { fileURLToPath } from 'node:url'
 import { createBackupActivities } from '../activities/backup'
+import { createDrActivities } from '../activities/dr'
 import { createRestoreActivities } from '../activities/restore'
 import type { Config } from '../config'
 import type { Sql } from '../data/db'
@@ -36,6 +37,16 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
       liveDatabases: [config.database.name, ...config.backup.databases],
       storage,
       jobs: config.backup.restoreJobs,
+    }),
+    ...createDrActivities({
+      serverUrl: config.database.url,
+      appDatabase: config.database.name,
+      appUrl: config.api.publicUrl.replace(/\/+$/, ''),
+      targetAppUrl: config.dr.targetAppUrl,
+      storage,
+      deployHookUrl: config.dr.deployHookUrl,
+      deployCommand: config.dr.deployCommand,
+      healthTimeoutMs: config.dr.healthTimeoutMs,
     }),
   }
 }

@@ -1,2 +1,3 @@
 export { backupWorkflow } from './backup'
 export { restoreWorkflow } from './restore'
+export { drRestoreWorkflow } from './dr'

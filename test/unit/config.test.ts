@@ -4,7 +4,6 @@ import { ConfigError, loadConfig } from '../../config'
 const VALID = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/school_ops',
   NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:3000',
-  OPS_API_TOKEN: 'a-token-of-at-least-twenty-four-characters',
 }
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -32,7 +31,6 @@ describe('loadConfig', () => {
 
     expect(problems).toContain('DATABASE_URL: is missing')
     expect(problems).toContain('NEXT_PUBLIC_APP_URL: is missing')
-    expect(problems).toContain('OPS_API_TOKEN: is missing')
   })
 
   it('names an invalid value', () => {
@@ -59,9 +57,17 @@ describe('loadConfig', () => {
     ])
   })
 
-  it('rejects the example ops token in production', () => {
-    const problems = problemsOf({ ...VALID, NODE_ENV: 'production', OPS_API_TOKEN: 'local-ops-token-change-me-before-deploying' })
+  it('rejects the example admin password in production', () => {
+    const problems = problemsOf({ ...VALID, NODE_ENV: 'production', BOOTSTRAP_ADMIN_EMAIL: 'a@b.test', BOOTSTRAP_ADMIN_PASSWORD: 'change-me-local-admin-password' })
 
-    expect(problems[0]).toContain('OPS_API_TOKEN: is the example value')
+    expect(problems[0]).toContain('BOOTSTRAP_ADMIN_PASSWORD: is the example value')
+  })
+
+  it('needs both bootstrap variables or neither', () => {
+    expect(problemsOf({ ...VALID, BOOTSTRAP_ADMIN_EMAIL: 'a@b.test' })).toEqual(['BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither'])
+  })
+
+  it('defaults the DR target app to the public URL', () => {
+    expect(loadConfig({ ...VALID, NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:3000/' }).dr.targetAppUrl).toBe('http://127.0.0.1:3000')
   })
 })

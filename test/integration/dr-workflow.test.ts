@@ -1,0 +1,227 @@
+import { serve, type ServerType } from '@hono/node-server'
+import { historyToJSON } from '@temporalio/common/lib/proto-utils'
+import type { temporal } from '@temporalio/proto'
+import { Worker } from '@temporalio/worker'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createServer, type Server } from 'node:http'
+import { text } from 'node:stream/consumers'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../api/app'
+import { startBackup } from '../../client/backups'
+import { decideDr, drStatus, startDr, DrAlreadyRunningError } from '../../client/dr'
+import { connectDatabase, type Sql } from '../../data/db'
+import type { DrReport } from '../../domain/dr'
+import { createLogger } from '../../observability/logger'
+import { LocalObjectStore } from '../../storage/local'
+import { seedSchool, seedUser } from '../accounts-support'
+import { freePort } from '../global-setup'
+import { createTestApp, dropDatabase, FIXTURES, testConfig, uniqueName, type TestApp } from '../support'
+import { startHarness, temporalAddressForTests, workflowBundle, type TemporalHarness } from '../temporal-support'
+
+/** Replays a run's history now and, with RECORD_HISTORIES=1, stores it for the replay test. */
+async function recordHistory(name: string, history: temporal.api.history.v1.IHistory): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, name)
+  if (process.env.RECORD_HISTORIES === '1') await writeFile(join(FIXTURES, 'histories', `${name}-workflow.json`), historyToJSON(history))
+}
+
+/** The "new environment" the deploy hook brings up: the API on the restored database. */
+class TargetApp {
+  private server: ServerType | undefined
+  private sql: Sql | undefined
+  /** Answers 200 to GET /api/users for everyone when set, to plant a role leak. */
+  leakUsers = false
+
+  constructor(private readonly url: string, readonly port: number) {}
+
+  start(): void {
+    if (this.server) return
+    this.sql = connectDatabase(this.url, { max: 4 })
+    const config = testConfig({ DATABASE_URL: this.url })
+    const app = createApp({ config, sql: this.sql, temporal: async () => { throw new Error('the target app has no Temporal') }, logger: createLogger({ level: 'silent', name: 'target' }) })
+    // Readiness needs Temporal in production; the drill's target only needs its database.
+    const handler = async (request: Request) => {
+      const path = new URL(request.url).pathname
+      if (path === '/readyz') return Response.json({ status: 'ready' })
+      if (this.leakUsers && path === '/api/users') return Response.json({ items: [] })
+      return app.fetch(request)
+    }
+    this.server = serve({ fetch: handler, hostname: '127.0.0.1', port: this.port })
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    this.server = undefined
+    await this.sql?.end()
+    this.sql = undefined
+  }
+}
+
+describe('DR restore workflow', () => {
+  let app: TestApp
+  let harness: TemporalHarness
+  let storage: LocalObjectStore
+  let target: TargetApp
+  let hook: Server
+  let hookFailures = 0
+  let config: ReturnType<typeof testConfig>
+  const drillDatabase = uniqueName('dr_target')
+
+  beforeAll(async () => {
+    app = await createTestApp()
+    storage = new LocalObjectStore(app.storageRoot)
+    const schoolId = await seedSchool(app.sql)
+    await seedUser(app.sql, schoolId, ['admin'])
+    await app.sql`
+      INSERT INTO student (school_id, admission_number, first_name, last_name, birth_date, admitted_on)
+      SELECT ${schoolId}, 'DR-' || i, 'Student', 'Number ' || i, '2012-01-01', '2024-09-01' FROM generate_series(1, 40) i`
+
+    const [targetPort, hookPort] = [await freePort(), await freePort()]
+    target = new TargetApp(app.url.replace(app.name, drillDatabase), targetPort)
+    hook = createServer((request, response) => {
+      void text(request).then(() => {
+        if (hookFailures > 0) {
+          hookFailures--
+          response.writeHead(503).end('deploy system busy')
+          return
+        }
+        target.start()
+        response.writeHead(202).end('deploying')
+      })
+    })
+    await new Promise<void>((resolve) => hook.listen(hookPort, '127.0.0.1', resolve))
+
+    config = testConfig({
+      DATABASE_URL: app.url,
+      TEMPORAL_ADDRESS: temporalAddressForTests(),
+      TEMPORAL_TASK_QUEUE: uniqueName('dr_tq'),
+      BACKUP_DATABASES: app.name,
+      NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:9',
+      DR_TARGET_APP_URL: `http://127.0.0.1:${targetPort}`,
+      DR_DEPLOY_HOOK_URL: `http://127.0.0.1:${hookPort}/deploy`,
+      DR_HEALTH_TIMEOUT_SECONDS: '30',
+    })
+    harness = await startHarness(config, app.sql, storage)
+
+    const backup = await startBackup(harness.client, { database: app.name, taskQueue: config.temporal.taskQueue })
+    await backup.result()
+  })
+
+  afterEach(async () => {
+    const report = await drStatus(harness.client)
+    if (report && (report.status === 'running' || report.status === 'waiting')) {
+      await decideDr(harness.client, { kind: 'abort', by: 'test', reason: 'test finished' }).catch(() => undefined)
+    }
+    await target.stop()
+    target.leakUsers = false
+    hookFailures = 0
+  })
+
+  afterAll(async () => {
+    await harness?.close()
+    await target?.stop()
+    await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()))
+    await dropDatabase(drillDatabase)
+    await app?.cleanup()
+  })
+
+  async function waitFor(predicate: (report: DrReport) => boolean): Promise<DrReport> {
+    for (let tries = 0; tries < 200; tries++) {
+      const report = await drStatus(harness.client)
+      if (report && predicate(report)) return report
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error('the DR run did not reach the expected state')
+  }
+
+  const start = (reason: string) =>
+    startDr(harness.client, { reason, requestedBy: 'oncall@school.test', targetDatabase: drillDatabase, taskQueue: config.temporal.taskQueue, retryBackoffSeconds: 0 })
+
+  it('restores a lost database and verifies access by role', async () => {
+    await dropDatabase(drillDatabase)
+
+    const handle = await start('drill: database lost')
+    const report = await handle.result()
+    await recordHistory('dr-drill', await handle.fetchHistory())
+
+    expect(report.status).toBe('succeeded')
+    expect(report.stages.map((stage) => [stage.stage, stage.status])).toEqual([
+      ['identify-failure', 'succeeded'],
+      ['provision', 'succeeded'],
+      ['deploy', 'succeeded'],
+      ['restore', 'succeeded'],
+      ['verify', 'succeeded'],
+    ])
+    expect(report.diagnosis?.failed).toEqual(expect.arrayContaining(['database', 'app']))
+    expect(report.stages[4]?.summary).toMatch(/^36 access checks over 6 roles match the permission matrix$/)
+    expect(report.backup?.ageHours).toBeLessThan(1)
+    expect(report.recoveryTimeMs).toBeGreaterThan(0)
+    expect(report.recoveryPoint).toBe(report.backup?.dumpedAt)
+
+    const restored = connectDatabase(app.url.replace(app.name, drillDatabase), { max: 1 })
+    try {
+      const [students] = await restored<{ n: string }[]>`SELECT count(*) AS n FROM student`
+      const [run] = await restored<{ status: string }[]>`SELECT status FROM dr_run WHERE run_id = ${report.runId}`
+      expect(Number(students?.n)).toBe(40)
+      expect(run?.status).toBe('succeeded')
+    } finally {
+      await restored.end()
+    }
+    const stored = JSON.parse(await text(await storage.get(`dr-reports/${report.workflowId}.json`))) as DrReport
+    expect(stored.status).toBe('succeeded')
+  })
+
+  it('records three attempts of a stage retried by on-call', async () => {
+    hookFailures = 2
+    await dropDatabase(drillDatabase)
+
+    const handle = await start('drill: flaky deploy system')
+    const waiting = await waitFor((report) => report.status === 'waiting')
+    const answer = await decideDr(harness.client, { kind: 'retry', stage: 'deploy', by: 'oncall@school.test' })
+    const report = await handle.result()
+    await recordHistory('dr-retried', await handle.fetchHistory())
+
+    expect(waiting.stages[2]?.status).toBe('failed')
+    expect(answer).toBe('retry recorded for stage deploy')
+    const deploy = report.stages[2]!
+    expect(deploy.attempts.map((attempt) => attempt.outcome)).toEqual(['failed', 'failed', 'succeeded'])
+    expect(deploy.attempts[0]?.error).toContain('deploy hook answered 503')
+    expect(report.status).toBe('succeeded')
+  })
+
+  it('records a skipped stage with its reason and asks before replacing a live database', async () => {
+    hookFailures = 100
+    target.start()
+
+    const handle = await start('drill: deploy done by hand')
+    await waitFor((report) => report.status === 'waiting' && report.currentStage === 'deploy')
+    const missingReason = await decideDr(harness.client, { kind: 'skip', stage: 'deploy', by: 'oncall@school.test' }).catch((error: Error) => error.message)
+    await decideDr(harness.client, { kind: 'skip', stage: 'deploy', by: 'oncall@school.test', reason: 'deployed by hand from the release tag' })
+    const asking = await waitFor((report) => report.status === 'waiting' && report.currentStage === 'restore')
+    await decideDr(harness.client, { kind: 'approve', stage: 'restore', by: 'oncall@school.test' })
+    const report = await handle.result()
+
+    expect(missingReason).toContain('skipping a stage needs a reason')
+    expect(report.stages[2]?.status).toBe('skipped')
+    expect(report.stages[2]?.note).toBe('skipped by oncall@school.test: deployed by hand from the release tag')
+    expect(asking.stages[3]?.note).toContain('still answers: approve to replace it')
+    expect(report.status).toBe('succeeded')
+  })
+
+  it('allows one run at a time and fails on a role leak', async () => {
+    target.start()
+    target.leakUsers = true
+    const handle = await start('drill: access check')
+
+    const second = await start('a second run').catch((error: unknown) => error)
+    await waitFor((report) => report.status === 'waiting' && report.currentStage === 'restore')
+    await decideDr(harness.client, { kind: 'approve', stage: 'restore', by: 'oncall@school.test' })
+    const report = await handle.result()
+
+    expect(second).toBeInstanceOf(DrAlreadyRunningError)
+    expect((second as Error).message).toContain('"drill: access check"')
+    expect(report.status).toBe('failed')
+    expect(report.stages[4]?.status).toBe('failed')
+    expect(report.stages[4]?.attempts[0]?.error).toContain('/api/users answered 200, expected refused')
+  })
+})
