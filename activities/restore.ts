@@ -8,8 +8,8 @@ import { compareRowCounts, databaseName, describeMismatches, type BackupManifest
 import { classifyRestoreErrors, type RestoreError } from '../domain/restore'
 import { findBackup } from '../data/backup-catalog'
 import { connectDatabase, withDatabase, type Sql } from '../data/db'
-import { readManifest } from '../storage/backup-manifests'
-import type { ObjectStore } from '../storage/object-store'
+import { listManifests, readManifest } from '../storage/backup-manifests'
+import { InvalidObjectKeyError, ObjectNotFoundError, type ObjectStore } from '../storage/object-store'
 import { isProtectedDatabase, recreateDatabase } from './databases'
 import { nonRetryable } from './failures'
 import { captureTool, libpqEnvironment, runTool } from './postgres-tools'
@@ -59,15 +59,22 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
   async function restoreBackup(request: RestoreRequest): Promise<RestoreResult> {
     const started = Date.now()
     checkTarget(request, deps.liveDatabases)
-    const { manifest } = await resolveBackup(request)
+    const manifest = await resolveBackup(request)
+    checkSource(manifest, request, deps.liveDatabases)
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     const workDir = await mkdtemp(join(tmpdir(), 'school-ops-restore-'))
 
     try {
+      // Everything that can reject the backup runs before the target is touched, so a
+      // corrupt backup never leaves the target empty.
+      const file = await download(manifest, workDir)
+      const itemsTotal = await listArchive(manifest, file)
+      await checkReplaceable(admin, request)
+
       // Starting from an empty database makes a retried attempt independent of the last one.
       await recreateDatabase(admin, request.targetDatabase, request.template)
-      const file = await download(manifest, workDir)
-      const ignoredErrors = await runRestore(manifest, file, request.targetDatabase)
+      await markRestored(admin, request.targetDatabase, manifest.backupId)
+      const ignoredErrors = await runRestore(manifest, file, request.targetDatabase, itemsTotal)
       const counts = await countRows(request.targetDatabase)
       const mismatches = compareRowCounts(manifest.tables, counts)
 
@@ -89,21 +96,66 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     }
   }
 
-  async function resolveBackup(request: RestoreRequest): Promise<{ manifest: BackupManifest }> {
-    if (request.manifestKey !== undefined) return { manifest: await readManifest(deps.storage, request.manifestKey) }
-    if (request.backupId === undefined) {
-      throw nonRetryable('BackupNotFound', 'a restore needs a backup id or a manifest key')
-    }
+  /**
+   * Finds the backup's manifest: by key, or through the catalog, or, when the catalog row is
+   * missing or stale (a catalog restored from an older backup lists its own backup as
+   * running), by searching the manifests in storage.
+   */
+  async function resolveBackup(request: RestoreRequest): Promise<BackupManifest> {
+    if (request.manifestKey !== undefined) return readManifestOrReject(request.manifestKey)
+    if (request.backupId === undefined) throw nonRetryable('BackupNotFound', 'a restore needs a backup id or a manifest key')
 
-    const backup = await findBackup(deps.catalog, request.backupId)
-    if (!backup) throw nonRetryable('BackupNotFound', `backup "${request.backupId}" is not in the catalog`)
-    if ((backup.status !== 'verified' && backup.status !== 'dumped') || !backup.manifestKey) {
-      throw nonRetryable(
-        'BackupNotRestorable',
-        `backup "${backup.id}" has status ${backup.status}${backup.failureReason ? ` (${backup.failureReason})` : ''}; choose a verified backup`,
-      )
+    const backup = await findBackup(deps.catalog, request.backupId).catch(() => null)
+    const manifest = backup?.manifestKey
+      ? await readManifestOrReject(backup.manifestKey)
+      : (await listManifests(deps.storage)).find((entry) => entry.manifest.backupId === request.backupId)?.manifest
+    if (!manifest) throw nonRetryable('BackupNotFound', `backup "${request.backupId}" is neither in the catalog nor in storage`)
+
+    if (manifest.verification?.status === 'failed' || backup?.status === 'failed') {
+      const reason = manifest.verification?.reason ?? backup?.failureReason ?? 'unknown reason'
+      throw nonRetryable('BackupNotRestorable', `backup "${manifest.backupId}" failed its restore drill (${reason}); choose a verified backup`)
     }
-    return { manifest: await readManifest(deps.storage, backup.manifestKey) }
+    return manifest
+  }
+
+  async function readManifestOrReject(key: string): Promise<BackupManifest> {
+    try {
+      return await readManifest(deps.storage, key)
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError || error instanceof InvalidObjectKeyError) {
+        throw nonRetryable('BackupNotFound', `no backup manifest at "${key}": ${error.message}`)
+      }
+      throw error
+    }
+  }
+
+  /** Lists a custom-format archive's items, which also proves pg_restore can read it. */
+  async function listArchive(manifest: BackupManifest, file: string): Promise<number> {
+    if (manifest.format !== 'custom') return 0
+    try {
+      const listing = await captureTool('pg_restore', ['--list', file], libpqEnvironment(deps.serverUrl))
+      return listing.split('\n').filter((line) => /^\d+;/.test(line)).length
+    } catch (error) {
+      throw nonRetryable('BackupNotRestorable', `pg_restore cannot read backup ${manifest.backupId}: ${(error as Error).message}`)
+    }
+  }
+
+  /**
+   * Rejects replacing an existing database unless forced or unless an earlier restore made it,
+   * and rejects a template that does not exist, before anything is dropped.
+   */
+  async function checkReplaceable(admin: Sql, request: RestoreRequest): Promise<void> {
+    if (request.template !== undefined) {
+      const [template] = await admin`SELECT 1 FROM pg_database WHERE datname = ${request.template}`
+      if (!template) throw nonRetryable('InvalidRestoreTarget', `template database "${request.template}" does not exist`)
+    }
+    const [existing] = await admin<{ comment: string | null }[]>`
+      SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${request.targetDatabase}`
+    if (!existing || request.force || existing.comment?.startsWith(RESTORE_MARK)) return
+    throw nonRetryable(
+      'InvalidRestoreTarget',
+      `database "${request.targetDatabase}" already exists and was not made by a restore; pass --force to replace it`,
+    )
   }
 
   /** Copies the backup to a local file, which `pg_restore -j` needs, checking its SHA-256. */
@@ -131,7 +183,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     return file
   }
 
-  async function runRestore(manifest: BackupManifest, file: string, target: string): Promise<RestoreError[]> {
+  async function runRestore(manifest: BackupManifest, file: string, target: string, itemsTotal: number): Promise<RestoreError[]> {
     const context = Context.current()
     const env = libpqEnvironment(deps.serverUrl, target)
 
@@ -144,8 +196,6 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       return []
     }
 
-    const listing = await captureTool('pg_restore', ['--list', file], env)
-    const itemsTotal = listing.split('\n').filter((line) => /^\d+;/.test(line)).length
     let itemsDone = 0
 
     const restore = runTool(
@@ -193,6 +243,24 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 }
 
 export type RestoreActivities = ReturnType<typeof createRestoreActivities>
+
+// Comment set on databases a restore created, so a later restore may replace them unforced.
+const RESTORE_MARK = 'school-ops restore of'
+
+/** Comments the database as made by a restore. COMMENT takes no bind parameters, so the text is quoted here. */
+async function markRestored(admin: Sql, database: string, backupId: string): Promise<void> {
+  const text = `${RESTORE_MARK} ${backupId}`.replaceAll("'", "''")
+  await admin.unsafe(`COMMENT ON DATABASE "${database.replaceAll('"', '""')}" IS '${text}'`)
+}
+
+/** Rejects putting one database's backup over another live database, even when forced. */
+function checkSource(manifest: BackupManifest, request: RestoreRequest, liveDatabases: string[]): void {
+  if (!liveDatabases.includes(request.targetDatabase) || manifest.database === request.targetDatabase) return
+  throw nonRetryable(
+    'InvalidRestoreTarget',
+    `backup ${manifest.backupId} is of database "${manifest.database}" and cannot replace the live database "${request.targetDatabase}"`,
+  )
+}
 
 function checkTarget(request: RestoreRequest, liveDatabases: string[]): void {
   const name = databaseName.safeParse(request.targetDatabase)

@@ -1,11 +1,11 @@
-import { WorkflowFailedError, type Client } from '@temporalio/client'
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client'
 import { randomUUID } from 'node:crypto'
 import type { RestoreRequest, RestoreResult } from '../activities/restore'
 import { startBackup, startRestore } from '../client/backups'
 import type { Config } from '../config'
 import { listBackups, upsertBackupFromManifest } from '../data/backup-catalog'
 import type { Sql } from '../data/db'
-import { listManifests } from '../storage/backup-manifests'
+import { listManifestsWithProblems } from '../storage/backup-manifests'
 import type { ObjectStore } from '../storage/object-store'
 import { formatAge, formatBytes, renderTable } from './format'
 import { followWorkflow } from './progress'
@@ -27,6 +27,11 @@ export async function backupNow(context: CommandContext, database: string): Prom
     database,
     taskQueue: context.config.temporal.taskQueue,
     requestId: `cli-${randomUUID()}`,
+  }).catch((error: unknown) => {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new OperationFailedError(`a backup of "${database}" started this second is already running: ${error.workflowId}`)
+    }
+    throw error
   })
   process.stderr.write(`started ${handle.workflowId}\n`)
 
@@ -46,8 +51,10 @@ export async function backupList(
   context: CommandContext,
   options: { database?: string; limit: number; fromStorage: boolean },
 ): Promise<void> {
-  const rows = options.fromStorage
-    ? (await listManifests(context.storage, options.database)).slice(0, options.limit).map(({ manifest }) => ({
+  const listing = options.fromStorage ? await listManifestsWithProblems(context.storage, options.database) : null
+  for (const problem of listing?.unreadable ?? []) process.stderr.write(`warning: skipped ${problem.reason}\n`)
+  const rows = listing
+    ? listing.manifests.slice(0, options.limit).map(({ manifest }) => ({
         id: manifest.backupId,
         database: manifest.database,
         status: manifest.verification?.status ?? 'dumped',
@@ -115,11 +122,14 @@ export async function backupRestore(context: CommandContext, request: RestoreReq
   }
 }
 
-/** Adds a catalog row for every manifest in storage that the catalog lacks. */
+/** Adds or refreshes a catalog row for every readable manifest in storage. */
 export async function rebuildCatalog(context: CommandContext): Promise<void> {
-  const manifests = await listManifests(context.storage)
+  const { manifests, unreadable } = await listManifestsWithProblems(context.storage)
   for (const { key, manifest } of manifests) await upsertBackupFromManifest(context.sql(), manifest, key)
+  for (const problem of unreadable) process.stderr.write(`warning: skipped ${problem.reason}\n`)
+
   context.out(`read ${manifests.length} manifest(s) from storage; the catalog now lists each of them`)
+  if (unreadable.length > 0) throw new OperationFailedError(`${unreadable.length} manifest(s) could not be read; see the warnings above`)
 }
 
 function failureText(error: unknown): string {

@@ -161,7 +161,8 @@ export async function findLatestVerifiedBackup(sql: Sql, database: string): Prom
 
 /**
  * Inserts or refreshes a catalog row from a manifest found in storage. Used to rebuild the
- * catalog after the database that held it was lost.
+ * catalog after the database that held it was lost, or after a restore brought back a
+ * catalog older than storage (which lists its own backup as still running).
  */
 export async function upsertBackupFromManifest(
   sql: Sql,
@@ -182,5 +183,11 @@ export async function upsertBackupFromManifest(
             ${manifest.pgDumpVersion}, ${manifest.tables.length}, ${totalRows},
             ${manifest.startedAt}, ${manifest.dumpedAt}, ${verifiedAt},
             ${manifest.verification?.reason ?? null})
-    ON CONFLICT (id) DO NOTHING`
+    ON CONFLICT (id) DO UPDATE
+      SET status = EXCLUDED.status, object_key = EXCLUDED.object_key, manifest_key = EXCLUDED.manifest_key,
+          size_bytes = EXCLUDED.size_bytes, sha256 = EXCLUDED.sha256, server_version = EXCLUDED.server_version,
+          pg_dump_version = EXCLUDED.pg_dump_version, table_count = EXCLUDED.table_count,
+          total_rows = EXCLUDED.total_rows, dumped_at = EXCLUDED.dumped_at,
+          verified_at = EXCLUDED.verified_at, failure_reason = EXCLUDED.failure_reason, updated_at = now()
+      WHERE backup.status <> EXCLUDED.status OR backup.manifest_key IS DISTINCT FROM EXCLUDED.manifest_key`
 }

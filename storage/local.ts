@@ -21,10 +21,11 @@ export class LocalObjectStore implements ObjectStore {
   async put(key: string, body: Readable): Promise<void> {
     const path = this.pathOf(key)
     const partialPath = `${path}.${randomUUID()}${PARTIAL_SUFFIX}`
-    await mkdir(dirname(path), { recursive: true })
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
 
     try {
-      await pipeline(body, createWriteStream(partialPath, { flags: 'wx' }))
+      // Private storage: only the service's own user may read what it writes.
+      await pipeline(body, createWriteStream(partialPath, { flags: 'wx', mode: 0o600 }))
       await rename(partialPath, path)
     } catch (error) {
       await rm(partialPath, { force: true })
@@ -73,6 +74,34 @@ export class LocalObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true })
+  }
+
+  /**
+   * Removes half-written files older than `maxAgeMs`, which a process killed mid-write leaves
+   * behind, and returns how many it removed. Younger ones may belong to a write in progress.
+   */
+  async sweepPartials(maxAgeMs: number, now = Date.now()): Promise<number> {
+    const partials: string[] = []
+    await this.collectPartials(this.root, partials)
+    let removed = 0
+
+    for (const path of partials) {
+      const info = await stat(path).catch(() => null)
+      if (info && now - info.mtimeMs > maxAgeMs) {
+        await rm(path, { force: true })
+        removed++
+      }
+    }
+    return removed
+  }
+
+  private async collectPartials(dir: string, found: string[]): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) await this.collectPartials(path, found)
+      else if (entry.name.endsWith(PARTIAL_SUFFIX)) found.push(path)
+    }
   }
 
   private pathOf(key: string): string {

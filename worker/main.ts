@@ -5,6 +5,7 @@ import { migrate } from '../data/migrate'
 import { connectTemporal } from '../client/temporal'
 import { createLogger } from '../observability/logger'
 import { openPrivateStore } from '../storage'
+import { LocalObjectStore } from '../storage/local'
 import { createWorker } from './create-worker'
 import { ensureSchedules } from './schedules'
 import { PinoTemporalLogger } from './temporal-logger'
@@ -21,7 +22,12 @@ const client = await connectTemporal(config)
 await ensureSchedules(client, config, logger)
 await client.connection.close()
 
-const worker = await createWorker({ config, connection, catalog, storage: openPrivateStore(config) })
+const storage = openPrivateStore(config)
+// A worker killed mid-upload leaves half-written files; a day is far longer than any upload.
+const swept = storage instanceof LocalObjectStore ? await storage.sweepPartials(24 * 3_600_000) : 0
+if (swept > 0) logger.info({ removed: swept }, 'removed half-written files left by an earlier crash')
+
+const worker = await createWorker({ config, connection, catalog, storage })
 logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started')
 
 // Worker.run resolves after SIGINT or SIGTERM once running activities finished or the grace

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -61,6 +61,27 @@ describe('LocalObjectStore', () => {
     await expect(store.put('doc.pdf', failing)).rejects.toThrow('upload cut off')
 
     expect(await text(await store.get('doc.pdf'))).toBe('version one')
+  })
+
+  it('sweeps only old half-written files', async () => {
+    await store.put('backups/kept.dump', Readable.from(['whole']))
+    await mkdir(join(root, 'backups'), { recursive: true })
+    await writeFile(join(root, 'backups', 'old.dump.1.partial'), 'cut off')
+    await writeFile(join(root, 'backups', 'young.dump.2.partial'), 'still writing')
+    const hourAgo = new Date(Date.now() - 3_600_000)
+    await utimes(join(root, 'backups', 'old.dump.1.partial'), hourAgo, hourAgo)
+
+    const removed = await store.sweepPartials(60_000)
+
+    expect(removed).toBe(1)
+    expect((await readdir(join(root, 'backups'))).sort()).toEqual(['kept.dump', 'young.dump.2.partial'])
+  })
+
+  it('writes files only its own user can read', async () => {
+    await store.put('payroll/march.pdf', Readable.from(['salaries']))
+
+    expect((await stat(join(root, 'payroll', 'march.pdf'))).mode & 0o777).toBe(0o600)
+    expect((await stat(join(root, 'payroll'))).mode & 0o777).toBe(0o700)
   })
 
   it('rejects keys that escape the root', async () => {

@@ -143,6 +143,80 @@ describe('restore activity', () => {
     expect(forced.tables).toBe(1)
   })
 
+  it('refuses an existing database that no restore made', async () => {
+    const source = await database('exist_src')
+    await onDatabase(source, (sql) => sql`CREATE TABLE t (id int)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    const existing = await database('exist_dst')
+    await onDatabase(existing, (sql) => sql`CREATE TABLE someone_elses (id int)`)
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+
+    const refused = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: existing, force: false }))
+    const [kept] = await onDatabase(existing, (sql) => sql`SELECT to_regclass('someone_elses') AS name`)
+    const forced = await runActivity(restore, { backupId: backup.backupId, targetDatabase: existing, force: true })
+    const again = await runActivity(restore, { backupId: backup.backupId, targetDatabase: existing, force: false })
+
+    expect(refused.type).toBe('InvalidRestoreTarget')
+    expect(refused.message).toContain('was not made by a restore')
+    expect(kept?.name).toBe('someone_elses')
+    expect(forced.tables).toBe(1)
+    expect(again.tables).toBe(1)
+  })
+
+  it("refuses another database's backup over a live one", async () => {
+    const live = await database('live_a')
+    const other = await database('live_b')
+    await onDatabase(other, (sql) => sql`CREATE TABLE t (id int)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [other]), other)
+    const restore = restoreActivities(app.sql, storage, [live, other]).restoreBackup
+
+    const refused = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: live, force: true }))
+
+    expect(refused.type).toBe('InvalidRestoreTarget')
+    expect(refused.message).toContain(`cannot replace the live database "${live}"`)
+  })
+
+  it('leaves the target untouched when the backup is corrupt', async () => {
+    const source = await database('keep_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE TABLE t (id int)`
+      await sql`INSERT INTO t SELECT generate_series(1, 7)`
+    })
+    const backups = backupActivities(app.sql, storage, [source])
+    const good = await dumpWithActivities(backups, source)
+    const bad = await dumpWithActivities(backups, source)
+    await storage.put(bad.objectKey, Readable.from([Buffer.from('truncated')]))
+    const target = uniqueName('keep_dst')
+    created.push(target)
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+    await runActivity(restore, { backupId: good.backupId, targetDatabase: target, force: false })
+
+    const failure = await rejection(runActivity(restore, { backupId: bad.backupId, targetDatabase: target, force: false }))
+    const [row] = await onDatabase(target, (sql) => sql<{ n: string }[]>`SELECT count(*) AS n FROM t`)
+
+    expect(failure.type).toBe('BackupNotRestorable')
+    expect(Number(row?.n)).toBe(7)
+  })
+
+  it('finds a backup in storage when the catalog lacks it', async () => {
+    const source = await database('lost_src')
+    await onDatabase(source, (sql) => sql`CREATE TABLE t (id int)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    await app.sql`DELETE FROM backup WHERE id = ${backup.backupId}`
+    await storage.put(`backups/${source}/damaged.dump.manifest.json`, Readable.from(['{ not json']))
+    const target = uniqueName('lost_dst')
+    created.push(target)
+
+    const result = await runActivity(restoreActivities(app.sql, storage, []).restoreBackup, {
+      backupId: backup.backupId,
+      targetDatabase: target,
+      force: false,
+    })
+
+    expect(result.tables).toBe(1)
+    expect(result.rowCountMismatch).toBeNull()
+  })
+
   it('refuses system databases and malformed names', async () => {
     const restore = restoreActivities(app.sql, storage, []).restoreBackup
 
