@@ -19,6 +19,26 @@ const nameList = z
       .filter((item) => item.length > 0),
   )
 
+/** A Temporal duration such as `90s`, `6h` or `1d`. */
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30m, 6h or 1d')
+
+/** Five cron fields; Temporal parses the rest, so this catches typos before start-up. */
+const cron = z
+  .string()
+  .regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression of five fields, such as "0 2 * * *"')
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL')
+
+const timeZone = z
+  .string()
+  .min(1)
+  .superRefine((value, context) => {
+    if (!isValidTimeZone(value)) context.addIssue({ code: 'custom', message: `unknown time zone "${value}"` })
+  })
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -33,7 +53,7 @@ const envSchema = z.object({
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
-  NEXT_PUBLIC_APP_URL: z.string().url(),
+  NEXT_PUBLIC_APP_URL: httpUrl,
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   BOOTSTRAP_SCHOOL_NAME: z.string().min(1).max(200).default('Our School'),
@@ -42,19 +62,21 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(10000).default(20),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
 
-  DR_TARGET_APP_URL: z.string().url().optional(),
-  DR_DEPLOY_HOOK_URL: z.string().url().optional(),
+  DR_TARGET_APP_URL: httpUrl.optional(),
+  DR_DEPLOY_HOOK_URL: httpUrl.optional(),
   DR_DEPLOY_COMMAND: z.string().min(1).optional(),
   DR_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
 
   STORAGE_PROVIDER: z.enum(['local']).default('local'),
   STORAGE_LOCAL_ROOT: z.string().min(1).default('.data/storage/private'),
 
-  BACKUP_DATABASES: nameList.optional(),
+  BACKUP_DATABASES: nameList
+    .refine((names) => names.every((name) => /^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$/.test(name)), 'must list database names of letters, digits, _ or -')
+    .optional(),
   BACKUP_FORMAT: z.enum(['custom', 'plain']).default('custom'),
-  BACKUP_SCHEDULE_CRON: z.string().min(9).default('0 2 * * *'),
-  BACKUP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
-  BACKUP_CATCHUP_WINDOW: z.string().min(2).default('6h'),
+  BACKUP_SCHEDULE_CRON: cron.default('0 2 * * *'),
+  BACKUP_SCHEDULE_TIMEZONE: timeZone.default('UTC'),
+  BACKUP_CATCHUP_WINDOW: duration.default('6h'),
   BACKUP_RESTORE_JOBS: z.coerce.number().int().min(1).max(64).default(2),
   BACKUP_SCRATCH_PREFIX: z
     .string()
@@ -135,9 +157,6 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   }
   if ((parsed.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (parsed.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither')
-  }
-  if (!isValidTimeZone(parsed.BACKUP_SCHEDULE_TIMEZONE)) {
-    problems.push(`BACKUP_SCHEDULE_TIMEZONE: unknown time zone "${parsed.BACKUP_SCHEDULE_TIMEZONE}"`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
 

@@ -47,6 +47,25 @@ describe('loadConfig', () => {
     expect(config.backup.databases).toEqual(['school_ops'])
   })
 
+  it('names bad schedules, durations and URLs together', () => {
+    const problems = problemsOf({
+      ...VALID,
+      BACKUP_SCHEDULE_CRON: 'not a cron',
+      BACKUP_CATCHUP_WINDOW: 'forever',
+      BACKUP_DATABASES: 'school_ops,foo bar',
+      NEXT_PUBLIC_APP_URL: 'javascript:alert(1)',
+      BACKUP_SCHEDULE_TIMEZONE: 'Mars/Base',
+    })
+
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual([
+      'BACKUP_CATCHUP_WINDOW',
+      'BACKUP_DATABASES',
+      'BACKUP_SCHEDULE_CRON',
+      'BACKUP_SCHEDULE_TIMEZONE',
+      'NEXT_PUBLIC_APP_URL',
+    ])
+  })
+
   it('splits the backup database list', () => {
     expect(loadConfig({ ...VALID, BACKUP_DATABASES: ' a, b ,,c' }).backup.databases).toEqual(['a', 'b', 'c'])
   })
