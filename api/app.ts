@@ -16,6 +16,7 @@ import type { Principal } from './principal'
 import { RouteCatalog } from './route-catalog'
 import { registerSchoolRecords } from './school-records'
 import { registerSettingsRoutes } from './settings-routes'
+import { registerStudentImportRoutes } from './student-import-routes'
 
 export type AppEnv = { Variables: RequestIdVariables & { principal?: Principal; reach: Reach } }
 
@@ -71,6 +72,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   })
   registerSettingsRoutes(app, catalog, deps.sql)
   registerSchoolRecords(app, catalog, deps.sql)
+  registerStudentImportRoutes(app, catalog, deps.sql)
   registerDocumentRoutes(app, catalog, deps.sql)
   registerAdminRoutes(app, catalog, deps.sql)
   app.route('/api/ops', createOpsRoutes(deps, catalog))
