@@ -6,6 +6,7 @@ import { connectDatabase, type Sql } from '../data/db'
 import { databaseName } from '../domain/backup'
 import { openPrivateStore } from '../storage'
 import { backupList, backupNow, backupRestore, OperationFailedError, rebuildCatalog, type CommandContext } from './backup-commands'
+import { drDecide, drShowStatus, drStart, operatorName, parseStage } from './dr-commands'
 
 const USAGE = `Usage: npm run ops -- <command> [options]
 
@@ -19,6 +20,14 @@ Commands:
                                            recreate DATABASE and restore the backup into it;
                                            --force allows replacing the application database
   backup rebuild-catalog                   add catalog rows for every manifest in storage
+
+  dr start --reason TEXT [--target DATABASE] [--by NAME]
+                                           start the DR run (one at a time) and follow its
+                                           stages until it finishes or waits for on-call
+  dr status [--watch] [--json]             the stages of the latest DR run, with times
+  dr approve|retry STAGE [--by NAME]       confirm a waiting stage, or run a failed one again
+  dr skip STAGE --reason TEXT [--by NAME]  move past a waiting or failed stage
+  dr abort --reason TEXT [--by NAME]       end the DR run
 
 Options:
   --json    print machine-readable JSON on stdout
@@ -37,6 +46,10 @@ const OPTIONS = {
     force: { type: 'boolean', default: false },
     template: { type: 'string' },
     manifest: { type: 'string' },
+    reason: { type: 'string' },
+    target: { type: 'string' },
+    by: { type: 'string' },
+    watch: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
 } as const
 
@@ -82,6 +95,7 @@ function checkedDatabase(option: string, value: string | undefined): string | un
 async function run(): Promise<void> {
   const [group, command, argument] = positionals
   if (values.help || group === undefined) return void process.stdout.write(USAGE)
+  if (group === 'dr') return runDr(command, argument)
   if (group !== 'backup') throw new UsageError(`unknown command "${group}"`)
 
   switch (command) {
@@ -108,6 +122,37 @@ async function run(): Promise<void> {
       return rebuildCatalog(context)
     default:
       throw new UsageError(`unknown backup command "${command ?? ''}"`)
+  }
+}
+
+async function runDr(command: string | undefined, argument: string | undefined): Promise<void> {
+  const by = operatorName(values.by)
+  const reason = values.reason?.trim() || undefined
+  const stage = () => {
+    try {
+      return parseStage(argument)
+    } catch (error) {
+      throw new UsageError(`dr ${command}: ${(error as Error).message}`)
+    }
+  }
+
+  switch (command) {
+    case 'start':
+      if (!reason) throw new UsageError('dr start needs --reason TEXT')
+      return drStart(context, { reason, by, targetDatabase: checkedDatabase('target', values.target) ?? config.database.name })
+    case 'status':
+      return drShowStatus(context, { watch: values.watch })
+    case 'approve':
+    case 'retry':
+      return drDecide(context, { kind: command, stage: stage(), by, reason })
+    case 'skip':
+      if (!reason) throw new UsageError('dr skip needs --reason TEXT')
+      return drDecide(context, { kind: 'skip', stage: stage(), by, reason })
+    case 'abort':
+      if (!reason) throw new UsageError('dr abort needs --reason TEXT')
+      return drDecide(context, { kind: 'abort', by, reason })
+    default:
+      throw new UsageError(`unknown dr command "${command ?? ''}"`)
   }
 }
 

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client'
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client'
 import type { DrReport, DrStage } from '../domain/dr'
 import { DR_STAGE, OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
 import {
@@ -25,7 +25,7 @@ export class DrAlreadyRunningError extends Error {
 }
 
 /** Starts the DR run; rejects with DrAlreadyRunningError while another one is active. */
-export async function startDr(client: Client, options: DrWorkflowInput & { taskQueue: string }): Promise<WorkflowHandle<typeof drRestoreWorkflow>> {
+export async function startDr(client: Client, options: DrWorkflowInput & { taskQueue: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof drRestoreWorkflow>> {
   const { taskQueue, ...input } = options
   try {
     return await client.workflow.start('drRestoreWorkflow', {

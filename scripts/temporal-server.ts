@@ -49,7 +49,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
 
   mkdirSync(dirname(options.logFile), { recursive: true })
   const output = openSync(options.logFile, 'a')
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', output, output] })
+  // Its own process group: Ctrl-C reaches the worker first, and the server stops only after
+  // the worker drained, when up.ts stops it.
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', output, output], detached: true })
   const address = `127.0.0.1:${options.port}`
 
   const exited = new Promise<never>((_, reject) =>

@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -65,8 +67,13 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
   setHandler(approveStageUpdate, decide('approve'), { validator: validate('approve') })
   setHandler(retryStageUpdate, decide('retry'), { validator: validate('retry') })
   setHandler(skipStageUpdate, decide('skip'), { validator: validate('skip') })
+  // Stages run in this scope, so an abort also cancels a stage activity that is running.
+  const stagesScope = new CancellationScope()
+  let abortReason: string | null = null
   setHandler(abortRunUpdate, (request) => {
+    abortReason = `${request.reason} (by ${request.by})`
     decision = { kind: 'abort', by: request.by, reason: request.reason }
+    stagesScope.cancel()
     return 'abort recorded'
   }, { validator: (request) => { if (!request.reason.trim()) throw new Error('aborting needs a reason') } })
 
@@ -120,7 +127,12 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
           await persist()
           return
         } catch (error) {
-          if (error instanceof RunAborted) throw error
+          if (error instanceof RunAborted || isCancellation(error)) {
+            attempt.outcome = 'failed'
+            attempt.endedAt = new Date().toISOString()
+            attempt.error = 'cancelled by the abort'
+            throw error
+          }
           attempt.outcome = 'failed'
           attempt.endedAt = new Date().toISOString()
           attempt.error = failureText(error)
@@ -165,7 +177,7 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
   let replaceApproved = false
   void watchRto(() => finished, startedAt, alert)
 
-  try {
+  const runStages = async () => {
     upsertSearchAttributes([{ key: DR_STAGE, value: DR_STAGES[0] }])
 
     await runStage('identify-failure', async () => {
@@ -205,15 +217,20 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
     })
 
     await runStage('verify', () => quick.verifyAccess({ targetDatabase: input.targetDatabase }))
+  }
 
+  try {
+    await stagesScope.run(runStages)
     report.recoveryTimeMs = Date.now() - startedAt
     report.currentStage = null
     report.endedAt = new Date().toISOString()
     setStatus('succeeded')
   } catch (error) {
     report.endedAt = new Date().toISOString()
-    if (error instanceof RunAborted) {
-      report.alerts.push(`aborted: ${error.message}`)
+    if (error instanceof RunAborted || isCancellation(error)) {
+      report.alerts.push(`aborted: ${abortReason ?? (error as Error).message}`)
+      const running = report.stages.find((stage) => stage.status === 'running' || stage.status === 'waiting' || stage.status === 'failed')
+      if (running) running.status = 'failed'
       setStatus('aborted')
     } else {
       setStatus('failed')

@@ -15,6 +15,7 @@ import type { DrReport } from '../../domain/dr'
 import { createLogger } from '../../observability/logger'
 import { LocalObjectStore } from '../../storage/local'
 import { seedSchool, seedUser } from '../accounts-support'
+import { runOps } from '../cli-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, FIXTURES, testConfig, uniqueName, type TestApp } from '../support'
 import { startHarness, temporalAddressForTests, workflowBundle, type TemporalHarness } from '../temporal-support'
@@ -223,5 +224,55 @@ describe('DR restore workflow', () => {
     expect(report.status).toBe('failed')
     expect(report.stages[4]?.status).toBe('failed')
     expect(report.stages[4]?.attempts[0]?.error).toContain('/api/users answered 200, expected refused')
+  })
+
+  it('ends the run on abort without touching the live database', async () => {
+    target.start()
+    const handle = await start('drill: abort before restore')
+    await waitFor((report) => report.status === 'waiting' && report.currentStage === 'restore')
+
+    const answer = await decideDr(harness.client, { kind: 'abort', by: 'oncall@school.test', reason: 'the old server came back' })
+    const report = await handle.result()
+    const live = connectDatabase(app.url.replace(app.name, drillDatabase), { max: 1 })
+    const [run] = await live<{ n: string }[]>`SELECT count(*) AS n FROM dr_run`.finally(() => live.end())
+
+    expect(answer).toBe('abort recorded')
+    expect(report.status).toBe('aborted')
+    expect(report.alerts).toContain('aborted: the old server came back (by oncall@school.test)')
+    expect(report.stages[3]?.status).toBe('failed')
+    expect(report.stages[4]?.status).toBe('pending')
+    expect(Number(run?.n)).toBeGreaterThan(0)
+  })
+
+  it('is driven by on-call from the ops CLI', async () => {
+    target.start()
+    const env = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: app.url,
+      NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:9',
+      TEMPORAL_ADDRESS: temporalAddressForTests(),
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      STORAGE_LOCAL_ROOT: app.storageRoot,
+    }
+
+    const missingReason = await runOps(env, ['dr', 'start'])
+    const started = await runOps(env, ['dr', 'start', '--reason', 'cli drill', '--target', drillDatabase, '--by', 'oncall@school.test'])
+    const badStage = await runOps(env, ['dr', 'approve', 'restroe'])
+    const listed = await runOps(env, ['dr', 'status'])
+    const approved = await runOps(env, ['dr', 'approve', 'restore', '--by', 'oncall@school.test'])
+    await waitFor((report) => report.status === 'succeeded')
+    const final = await runOps(env, ['dr', 'status', '--json'])
+
+    expect(missingReason.status).toBe(2)
+    expect(missingReason.stderr).toContain('dr start needs --reason TEXT')
+    expect(started.status).toBe(0)
+    expect(started.stderr).toContain('waiting for on-call at stage restore')
+    expect(started.stdout).toMatch(/1\. identify-failure\s+succeeded\s+1/)
+    expect(badStage.status).toBe(2)
+    expect(badStage.stderr).toContain('stage must be one of identify-failure, provision, deploy, restore, verify')
+    expect(listed.stdout).toMatch(/4\. restore\s+waiting/)
+    expect(approved.stdout).toContain('approve recorded for stage restore')
+    expect((JSON.parse(final.stdout) as DrReport).status).toBe('succeeded')
   })
 })

@@ -1,17 +1,8 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalObjectStore } from '../../storage/local'
+import { runOps, type CliRun } from '../cli-support'
 import { createTestApp, dropDatabase, testConfig, uniqueName, type TestApp } from '../support'
 import { startHarness, temporalAddressForTests, type TemporalHarness } from '../temporal-support'
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-interface CliRun {
-  status: number | null
-  stdout: string
-  stderr: string
-}
 
 describe('ops CLI', () => {
   let app: TestApp
@@ -19,20 +10,7 @@ describe('ops CLI', () => {
   let env: Record<string, string>
   const restoredName = uniqueName('cli_restored')
 
-  function ops(args: string[], overrides: Record<string, string> = {}): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ops.ts', ...args], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...overrides },
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-      child.once('error', reject)
-      child.once('close', (status) => resolve({ status, stdout, stderr }))
-    })
-  }
+  const ops = (args: string[], overrides: Record<string, string> = {}): Promise<CliRun> => runOps({ ...env, ...overrides }, args)
 
   beforeAll(async () => {
     app = await createTestApp()
