@@ -95,14 +95,19 @@ export async function insertApiToken(
   return { id: row.id, createdAt: row.created_at }
 }
 
-/** Returns the user of an unrevoked token and records its use, or null. */
+/**
+ * Returns the user of an unrevoked token and records its use, or null. The use is written at
+ * most once a minute per token, so a script's burst of requests does not queue on one row.
+ */
 export async function useApiToken(sql: Queryable, tokenHash: string): Promise<(UserAccount & { tokenId: string }) | null> {
-  const [row] = await sql<(UserRow & { token_id: string })[]>`
-    UPDATE api_token t SET last_used_at = now()
-      FROM app_user u
-     WHERE t.token_hash = ${tokenHash} AND t.revoked_at IS NULL AND u.id = t.user_id AND NOT u.disabled
-    RETURNING t.id AS token_id, ${sql(USER_COLUMNS.map((column) => `u.${column}`))}`
-  return row ? { ...toAccount(row), tokenId: row.token_id } : null
+  const [row] = await sql<(UserRow & { token_id: string; stale: boolean })[]>`
+    SELECT t.id AS token_id, ${sql(USER_COLUMNS.map((column) => `u.${column}`))},
+           t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
+      FROM api_token t JOIN app_user u ON u.id = t.user_id
+     WHERE t.token_hash = ${tokenHash} AND t.revoked_at IS NULL AND NOT u.disabled`
+  if (!row) return null
+  if (row.stale) await sql`UPDATE api_token SET last_used_at = now() WHERE id = ${row.token_id}`
+  return { ...toAccount(row), tokenId: row.token_id }
 }
 
 /** Revokes a token of a user of the school; returns false when there is no such token. */

@@ -45,9 +45,21 @@ export function toCamelCase(name: string): string {
   return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())
 }
 
+// Column names are few and fixed, so each is converted once; lists convert thousands of keys.
+const camelNames = new Map<string, string>()
+
 /** Maps a snake_case row to a camelCase record. */
 export function camelRow(row: Row): RecordValues {
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [toCamelCase(key), value]))
+  const record: RecordValues = {}
+  for (const key in row) {
+    let name = camelNames.get(key)
+    if (name === undefined) {
+      name = toCamelCase(key)
+      camelNames.set(key, name)
+    }
+    record[name] = row[key]
+  }
+  return record
 }
 
 function conditions(sql: Queryable, spec: TableSpec, query: ListQuery): Fragment[] {

@@ -79,6 +79,16 @@ describe('access control', () => {
     expect(open).toEqual([])
   })
 
+  it('records when an API token was last used', async () => {
+    await app.sql`UPDATE api_token SET last_used_at = NULL WHERE user_id = ${users.ops.id}`
+
+    const response = await http.request('/api/auth/me', { headers: users.ops.headers })
+    const [token] = await app.sql<{ last_used_at: Date | null }[]>`SELECT last_used_at FROM api_token WHERE user_id = ${users.ops.id}`
+
+    expect(response.status).toBe(200)
+    expect(token?.last_used_at).toBeInstanceOf(Date)
+  })
+
   it('signs in with a cookie and signs out', async () => {
     const login = await http.request('/api/auth/login', {
       method: 'POST',
