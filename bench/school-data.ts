@@ -33,7 +33,8 @@ const ROWS_PER_MB = {
   archive: 6,
 }
 
-// An empty database and the 110 archive tables, each at least a few pages, come to about this.
+// Size in MB that does not grow with the target, fitted together with ROWS_PER_MB: the empty
+// database plus the minimum pages of every table and index.
 const FIXED_MB = 16
 
 export function schoolShape(targetMb: number): SchoolShape {
@@ -74,16 +75,16 @@ export function archiveTables(): { name: string; kind: ArchiveKind }[] {
 type ArchiveKind = 'timetable' | 'report_card' | 'attendance_summary' | 'exam' | 'fee_schedule'
 
 /**
- * Creates and fills the school schema in an empty database. Every text column is an md5 of
- * the row id, so pg_dump's zlib compression has real work to do. Keys and foreign keys are
- * added after the load, as pg_restore does, and the database is vacuumed and frozen at the
- * end so that no measurement pays for setting hint bits on the source.
+ * Creates and fills the school schema in an empty database. Most text columns are md5 hashes
+ * of the row id (hex digits), so pg_dump's zlib compression has real work to do. Keys and
+ * foreign keys are added after the load, as pg_restore does, and the database is vacuumed and
+ * frozen at the end so that no measurement pays for setting hint bits on the source.
  */
 export async function generateSchool(sql: Sql, shape: SchoolShape): Promise<void> {
   await sql.unsafe(CORE_TABLES)
   for (const table of archiveTables()) await sql.unsafe(archiveTableDdl(table.name, table.kind))
 
-  // The pool has two connections, so two fills run at once on the two cores.
+  // With a pool of two connections, as generateSource opens, two fills run at once.
   await Promise.all(coreFills(shape).map((fill) => sql.unsafe(fill)))
   await Promise.all(archiveTables().map((table) => sql.unsafe(archiveFill(table.name, table.kind, shape))))
 
@@ -193,7 +194,7 @@ const CORE_KEYS = [
   'ALTER TABLE school ADD PRIMARY KEY (id)',
 ]
 
-// Run one by one: each takes a lock on both tables, and they share the parent tables.
+// These run one at a time because each locks both of its tables, and several share a parent table.
 const CORE_FOREIGN_KEYS = [
   'ALTER TABLE guardian ADD FOREIGN KEY (school_id) REFERENCES school',
   'ALTER TABLE student ADD FOREIGN KEY (school_id) REFERENCES school',
@@ -225,7 +226,8 @@ function archiveTableDdl(name: string, kind: ArchiveKind): string {
         student_id int PRIMARY KEY, days_present int NOT NULL, days_absent int NOT NULL, digest text NOT NULL)`
     case 'exam':
       return `CREATE TABLE ${name} (
-        id int PRIMARY KEY, class_id int NOT NULL, sat_on date NOT NULL, title text NOT NULL, paper_ref text NOT NULL)`
+        id int PRIMARY KEY, class_id int NOT NULL, sat_on date NOT NULL, title text NOT NULL,
+        paper_ref text NOT NULL)`
     case 'fee_schedule':
       return `CREATE TABLE ${name} (
         id int PRIMARY KEY, fee_code text NOT NULL, amount_cents int NOT NULL, description text NOT NULL)`
@@ -248,7 +250,8 @@ function archiveFill(name: string, kind: ArchiveKind, shape: SchoolShape): strin
       return `INSERT INTO ${name} SELECT i, 50 + i % 20, i % 7, md5(${seed}) FROM ${rows}`
     case 'exam':
       return `INSERT INTO ${name}
-        SELECT i, 1 + i % ${shape.classes}, date '2019-06-01' + (i % 30), 'exam ' || (i % 90), md5(${seed}) FROM ${rows}`
+        SELECT i, 1 + i % ${shape.classes}, date '2019-06-01' + (i % 30), 'exam ' || (i % 90), md5(${seed})
+          FROM ${rows}`
     case 'fee_schedule':
       return `INSERT INTO ${name}
         SELECT i, 'fee-' || i, 1000 + i * 17 % 50000, md5(${seed}) FROM ${rows}`
