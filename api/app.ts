@@ -11,6 +11,7 @@ import { registerAuthRoutes } from './auth-routes'
 import { authenticate } from './authentication'
 import { registerDocumentRoutes } from './documents-routes'
 import { createErrorHandler, validationHook } from './errors'
+import { createDrRoutes } from './dr-routes'
 import { createOpsRoutes } from './ops-routes'
 import type { Principal } from './principal'
 import { RouteCatalog } from './route-catalog'
@@ -76,6 +77,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   registerDocumentRoutes(app, catalog, deps.sql)
   registerAdminRoutes(app, catalog, deps.sql)
   app.route('/api/ops', createOpsRoutes(deps, catalog))
+  app.route('/api/ops/dr', createDrRoutes(deps, catalog))
 
   catalog.add({ method: 'GET', path: '/openapi.json', permission: 'public' })
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'school-ops API', version: '0.1.0' } })

@@ -67,11 +67,12 @@ describe('DR restore workflow', () => {
   let hookFailures = 0
   let config: ReturnType<typeof testConfig>
   const drillDatabase = uniqueName('dr_target')
+  let schoolId: string
 
   beforeAll(async () => {
     app = await createTestApp()
     storage = new LocalObjectStore(app.storageRoot)
-    const schoolId = await seedSchool(app.sql)
+    schoolId = await seedSchool(app.sql)
     await seedUser(app.sql, schoolId, ['admin'])
     await app.sql`
       INSERT INTO student (school_id, admission_number, first_name, last_name, birth_date, admitted_on)
@@ -274,5 +275,39 @@ describe('DR restore workflow', () => {
     expect(listed.stdout).toMatch(/4\. restore\s+waiting/)
     expect(approved.stdout).toContain('approve recorded for stage restore')
     expect((JSON.parse(final.stdout) as DrReport).status).toBe('succeeded')
+  })
+
+  it('is driven by on-call through the API', async () => {
+    target.start()
+    const oncall = await seedUser(app.sql, schoolId, ['oncall'])
+    const ops = await seedUser(app.sql, schoolId, ['ops'])
+    const api = createApp({ config, sql: app.sql, temporal: async () => harness.client, logger: createLogger({ level: 'silent', name: 'api' }) })
+    const post = (path: string, body: object, headers = oncall.headers) =>
+      api.request(path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+    const noReason = await post('/api/ops/dr', { targetDatabase: drillDatabase })
+    const byOps = await post('/api/ops/dr', { reason: 'not mine to start' }, ops.headers)
+    const started = await post('/api/ops/dr', { reason: 'api drill', targetDatabase: drillDatabase })
+    const second = await post('/api/ops/dr', { reason: 'again', targetDatabase: drillDatabase })
+    await waitFor((report) => report.status === 'waiting' && report.currentStage === 'restore')
+    const status = await api.request('/api/ops/dr', { headers: oncall.headers })
+    const skipWithoutReason = await post('/api/ops/dr/decisions', { kind: 'skip', stage: 'restore' })
+    const wrongStage = await post('/api/ops/dr/decisions', { kind: 'approve', stage: 'deploy' })
+    const approved = await post('/api/ops/dr/decisions', { kind: 'approve', stage: 'restore' })
+    const finished = await waitFor((report) => report.status === 'succeeded')
+
+    expect(noReason.status).toBe(400)
+    expect(((await noReason.json()) as { fields: Record<string, string> }).fields).toHaveProperty('reason')
+    expect(byOps.status).toBe(403)
+    expect(started.status).toBe(202)
+    expect(second.status).toBe(409)
+    expect(((await second.json()) as { error: string }).error).toContain('"api drill"')
+    expect(((await status.json()) as DrReport).stages[3]?.status).toBe('waiting')
+    expect(skipWithoutReason.status).toBe(400)
+    expect(wrongStage.status).toBe(409)
+    expect(((await wrongStage.json()) as { error: string }).error).toContain('stage restore waits for approve, skip')
+    expect(approved.status).toBe(200)
+    expect(finished.requestedBy).toBe(oncall.email)
+    expect(finished.stages[3]?.note).toBe(`approved by ${oncall.email}`)
   })
 })
