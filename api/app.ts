@@ -5,6 +5,7 @@ import { requestId, type RequestIdVariables } from 'hono/request-id'
 import type { Config } from '../config'
 import type { Sql } from '../data/db'
 import type { Reach } from '../domain/permissions'
+import { disabledErrorReporter, type ErrorReporter } from '../observability/error-reporting'
 import type { Logger } from '../observability/logger'
 import { registerAdminRoutes } from './admin-routes'
 import { registerAuthRoutes } from './auth-routes'
@@ -14,6 +15,7 @@ import { createErrorHandler, validationHook } from './errors'
 import { createDrRoutes } from './dr-routes'
 import { createOpsRoutes } from './ops-routes'
 import type { Principal } from './principal'
+import { logRequests } from './request-logging'
 import { RouteCatalog } from './route-catalog'
 import { registerSchoolRecords } from './school-records'
 import { registerSettingsRoutes } from './settings-routes'
@@ -27,6 +29,8 @@ export interface AppDependencies {
   /** Returns the shared Temporal client, connecting on first use so the API starts without it. */
   temporal: () => Promise<Client>
   logger: Logger
+  /** Receives every 500 with its request id, route and role; unset means Sentry is off. */
+  errorReporter?: ErrorReporter
 }
 
 // How long /readyz waits for each dependency before calling it unreachable.
@@ -41,14 +45,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   const catalog = new RouteCatalog()
 
   app.use('*', requestId({ limitLength: 128 }))
-  app.use('*', async (c, next) => {
-    const started = performance.now()
-    await next()
-    deps.logger.info(
-      { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, userId: c.get('principal')?.userId, durationMs: Math.round(performance.now() - started) },
-      'request handled',
-    )
-  })
+  app.use('*', logRequests(deps.logger, deps.errorReporter ?? disabledErrorReporter))
 
   catalog.add({ method: 'GET', path: '/healthz', permission: 'public' })
   app.get('/healthz', (c) => c.json({ status: 'ok' }))

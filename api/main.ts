@@ -6,11 +6,14 @@ import { connectDatabase } from '../data/db'
 import { hashPassword } from '../auth/passwords'
 import { bootstrapAdmin } from '../data/bootstrap'
 import { migrate } from '../data/migrate'
+import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
 import { createApp } from './app'
 
 const config = loadConfigOrExit()
 const logger = createLogger({ level: config.logLevel, name: 'api' })
+const errorReporter = createErrorReporter({ sentry: config.monitoring.sentry, service: 'api', logger })
+exitOnUnhandledErrors(errorReporter, logger)
 const sql = connectDatabase(config.database.url, { applicationName: 'school-ops-api' })
 await migrate(sql)
 
@@ -30,7 +33,7 @@ const temporal = () => {
   return temporalClient
 }
 
-const app = createApp({ config, sql, temporal, logger })
+const app = createApp({ config, sql, temporal, logger, errorReporter })
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
   logger.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
 )
@@ -42,6 +45,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'api stopping')
   server.close()
   await sql.end({ timeout: 5 })
+  await errorReporter.flush()
   if (temporalClient) await (await temporalClient).connection.close()
   process.exit(0)
 }

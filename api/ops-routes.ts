@@ -10,6 +10,7 @@ import { databaseName, type BackupStatus } from '../domain/backup'
 import type { AppEnv } from './app'
 import { parseOrReject, readJsonBody } from './errors'
 import { requirePermission } from './authentication'
+import { registerOpsStatusRoute } from './ops-status'
 import type { RouteCatalog } from './route-catalog'
 
 const startBackupBody = z.strictObject({ database: databaseName.optional() })
@@ -58,6 +59,7 @@ export function createOpsRoutes(deps: OpsRouteDependencies, catalog: RouteCatalo
     return c.json({ backups: backups.map(presentBackup) })
   })
 
+  registerOpsStatusRoute(routes, deps, catalog)
   return routes
 }
 

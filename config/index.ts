@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import packageJson from '../package.json' with { type: 'json' }
 
 const EXAMPLE_ADMIN_PASSWORD = 'change-me-local-admin-password'
 
@@ -82,6 +83,16 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be a lowercase identifier of at most 31 characters')
     .default('restore_drill'),
+
+  SENTRY_DSN: httpUrl.optional(),
+  SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
+  SENTRY_RELEASE: z.string().min(1).max(200).optional(),
+  ALERT_WEBHOOK_URL: httpUrl.optional(),
+  UPTIME_PROBE_INTERVAL: duration.default('1m'),
+  UPTIME_PROBE_PATH: z.string().regex(/^\/\S*$/, 'must be a path starting with /').default('/healthz'),
+  UPTIME_PROBE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
+  UPTIME_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
+  BACKUP_RPO_CHECK_INTERVAL: duration.default('15m'),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -122,6 +133,15 @@ export interface Config {
     schedule: { cron: string; timezone: string; catchupWindow: string }
     restoreJobs: number
     scratchPrefix: string
+  }
+  monitoring: {
+    /** Sentry is off when `dsn` is null. */
+    sentry: { dsn: string | null; environment: string; release: string }
+    /** Receives a JSON POST for every alert raised or resolved; null sends alerts to Sentry only. */
+    alertWebhookUrl: string | null
+    uptime: { url: string; interval: string; timeoutMs: number; failureThreshold: number }
+    /** How often the newest verified backup of each database is compared with the 24-hour RPO. */
+    backupRpoCheckInterval: string
   }
 }
 
@@ -205,6 +225,21 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       },
       restoreJobs: parsed.BACKUP_RESTORE_JOBS,
       scratchPrefix: parsed.BACKUP_SCRATCH_PREFIX,
+    },
+    monitoring: {
+      sentry: {
+        dsn: parsed.SENTRY_DSN ?? null,
+        environment: parsed.SENTRY_ENVIRONMENT ?? parsed.NODE_ENV,
+        release: parsed.SENTRY_RELEASE ?? `school-ops@${packageJson.version}`,
+      },
+      alertWebhookUrl: parsed.ALERT_WEBHOOK_URL ?? null,
+      uptime: {
+        url: `${parsed.NEXT_PUBLIC_APP_URL.replace(/\/+$/, '')}${parsed.UPTIME_PROBE_PATH}`,
+        interval: parsed.UPTIME_PROBE_INTERVAL,
+        timeoutMs: parsed.UPTIME_PROBE_TIMEOUT_SECONDS * 1000,
+        failureThreshold: parsed.UPTIME_FAILURE_THRESHOLD,
+      },
+      backupRpoCheckInterval: parsed.BACKUP_RPO_CHECK_INTERVAL,
     },
   }
 }

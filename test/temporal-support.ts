@@ -1,10 +1,13 @@
 import { Client, Connection } from '@temporalio/client'
+import type { Logger as TemporalLogger } from '@temporalio/common'
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker'
 import { inject } from 'vitest'
 import type { Config } from '../config'
 import type { Sql } from '../data/db'
+import type { ErrorReporter } from '../observability/error-reporting'
 import type { ObjectStore } from '../storage/object-store'
 import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker'
+import { WORKFLOW_INTERCEPTORS_PATH } from '../worker/error-interceptors'
 
 let runtimeInstalled = false
 let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined
@@ -16,9 +19,22 @@ function quietRuntime(): void {
   runtimeInstalled = true
 }
 
+/**
+ * Sends the SDK's logs, workflow and activity logs included, to the given logger instead. Call
+ * it before the first harness of the test file: the runtime is installed once per process.
+ */
+export function installRuntimeLogger(logger: TemporalLogger): void {
+  Runtime.install({ logger })
+  runtimeInstalled = true
+}
+
 /** Bundles the workflows once per test file. */
 export async function workflowBundle() {
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })
+  bundle ??= await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    logger: new DefaultLogger('WARN'),
+  })
   return bundle
 }
 
@@ -33,13 +49,25 @@ export interface TemporalHarness {
  * Connects to the test run's dev server and runs a worker on the config's task queue until
  * `close` is called.
  */
-export async function startHarness(config: Config, catalog: Sql, storage: ObjectStore): Promise<TemporalHarness> {
+export async function startHarness(
+  config: Config,
+  catalog: Sql,
+  storage: ObjectStore,
+  options: { errorReporter?: ErrorReporter } = {},
+): Promise<TemporalHarness> {
   quietRuntime()
   const address = inject('temporalAddress')
   const nativeConnection = await NativeConnection.connect({ address })
   const connection = await Connection.connect({ address })
   const client = new Client({ connection, namespace: config.temporal.namespace })
-  const worker = await createWorker({ config, connection: nativeConnection, catalog, storage, workflowBundle: await workflowBundle() })
+  const worker = await createWorker({
+    config,
+    connection: nativeConnection,
+    catalog,
+    storage,
+    workflowBundle: await workflowBundle(),
+    errorReporter: options.errorReporter,
+  })
 
   const running = worker.run()
 

@@ -2,10 +2,14 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { fileURLToPath } from 'node:url'
 import { createBackupActivities } from '../activities/backup'
 import { createDrActivities } from '../activities/dr'
+import { createMonitoringActivities } from '../activities/monitoring'
 import { createRestoreActivities } from '../activities/restore'
 import type { Config } from '../config'
 import type { Sql } from '../data/db'
+import { createAlertChannel } from '../observability/alert-channel'
+import { disabledErrorReporter, type ErrorReporter } from '../observability/error-reporting'
 import type { ObjectStore } from '../storage/object-store'
+import { activityInterceptors, errorReportingSinks, WORKFLOW_INTERCEPTORS_PATH } from './error-interceptors'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -16,11 +20,19 @@ export interface WorkerDependencies {
   storage: ObjectStore
   /** Prebuilt workflow bundle; tests pass one to skip bundling for every worker. */
   workflowBundle?: WorkerOptions['workflowBundle']
+  /** Receives failed activities, failed workflows and alerts; unset means Sentry is off. */
+  errorReporter?: ErrorReporter
 }
 
 /** Builds every activity from real dependencies; the worker and the tests share this. */
 export function createActivities(deps: Omit<WorkerDependencies, 'connection' | 'workflowBundle'>) {
   const { config, catalog, storage } = deps
+  const alerts = createAlertChannel({
+    sql: catalog,
+    reporter: deps.errorReporter ?? disabledErrorReporter,
+    webhookUrl: config.monitoring.alertWebhookUrl,
+    environment: config.monitoring.sentry.environment,
+  })
 
   return {
     ...createBackupActivities({
@@ -48,12 +60,14 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
       deployCommand: config.dr.deployCommand,
       healthTimeoutMs: config.dr.healthTimeoutMs,
     }),
+    ...createMonitoringActivities({ sql: catalog, alerts }),
   }
 }
 
 /** Creates a worker on the configured task queue with every workflow and activity. */
 export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
   const code = deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }
+  const reporter = deps.errorReporter ?? disabledErrorReporter
 
   return Worker.create({
     connection: deps.connection,
@@ -61,6 +75,12 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     taskQueue: deps.config.temporal.taskQueue,
     ...code,
     activities: createActivities(deps),
+    // A prebuilt bundle must have been built with these modules as workflowInterceptorModules.
+    interceptors: {
+      workflowModules: deps.workflowBundle ? [] : [WORKFLOW_INTERCEPTORS_PATH],
+      activity: [activityInterceptors(reporter)],
+    },
+    sinks: errorReportingSinks(reporter),
     // Long dumps and restores must finish or be cancelled cleanly before the process exits.
     shutdownGraceTime: '30 seconds',
   })

@@ -3,6 +3,7 @@ import { temporalAddress, loadConfigOrExit } from '../config'
 import { connectDatabase } from '../data/db'
 import { migrate } from '../data/migrate'
 import { connectTemporal } from '../client/temporal'
+import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
 import { openPrivateStore } from '../storage'
 import { LocalObjectStore } from '../storage/local'
@@ -13,6 +14,8 @@ import { PinoTemporalLogger } from './temporal-logger'
 const config = loadConfigOrExit()
 const logger = createLogger({ level: config.logLevel, name: 'worker' })
 Runtime.install({ logger: new PinoTemporalLogger(logger) })
+const errorReporter = createErrorReporter({ sentry: config.monitoring.sentry, service: 'worker', logger })
+exitOnUnhandledErrors(errorReporter, logger)
 
 const catalog = connectDatabase(config.database.url, { applicationName: 'school-ops-worker' })
 await migrate(catalog)
@@ -27,7 +30,7 @@ const storage = openPrivateStore(config)
 const swept = storage instanceof LocalObjectStore ? await storage.sweepPartials(24 * 3_600_000) : 0
 if (swept > 0) logger.info({ removed: swept }, 'removed half-written files left by an earlier crash')
 
-const worker = await createWorker({ config, connection, catalog, storage })
+const worker = await createWorker({ config, connection, catalog, storage, errorReporter })
 logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started')
 
 // Worker.run resolves after SIGINT or SIGTERM once running activities finished or the grace
@@ -36,6 +39,7 @@ try {
   await worker.run()
   logger.info('worker stopped')
 } finally {
+  await errorReporter.flush()
   await connection.close()
   await catalog.end()
 }

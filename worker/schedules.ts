@@ -3,6 +3,7 @@ import type { Config } from '../config'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
 import { backupScheduleId } from '../domain/workflow-ids'
 import type { Logger } from '../observability/logger'
+import { backupRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
 
 /** The daily backup schedule of one database, as configured. */
 export function backupScheduleOptions(config: Config, database: string): ScheduleOptions {
@@ -36,16 +37,21 @@ export function backupScheduleOptions(config: Config, database: string): Schedul
 }
 
 /**
- * Creates each backup schedule, or updates it to the current configuration when it exists,
- * so restarting the worker with a new time or time zone takes effect.
+ * Creates each backup and monitoring schedule, or updates it to the current configuration
+ * when it exists, so restarting the worker with a new time or interval takes effect.
  */
 export async function ensureSchedules(client: Client, config: Config, logger: Logger): Promise<void> {
-  for (const database of config.backup.databases) {
-    const options = backupScheduleOptions(config, database)
+  const schedules = [
+    ...config.backup.databases.map((database) => backupScheduleOptions(config, database)),
+    uptimeScheduleOptions(config),
+    backupRpoScheduleOptions(config),
+  ]
 
+  for (const options of schedules) {
+    const spec = { cron: options.spec.cronExpressions, every: options.spec.intervals?.map((interval) => interval.every) }
     try {
       await client.schedule.create(options)
-      logger.info({ scheduleId: options.scheduleId, cron: config.backup.schedule.cron }, 'backup schedule created')
+      logger.info({ scheduleId: options.scheduleId, ...spec }, 'schedule created')
     } catch (error) {
       if (!(error instanceof ScheduleAlreadyRunning)) throw error
 
@@ -55,7 +61,7 @@ export async function ensureSchedules(client: Client, config: Config, logger: Lo
         action: options.action,
         policies: { ...previous.policies, ...options.policies },
       }))
-      logger.info({ scheduleId: options.scheduleId, cron: config.backup.schedule.cron }, 'backup schedule updated')
+      logger.info({ scheduleId: options.scheduleId, ...spec }, 'schedule updated')
     }
   }
 }

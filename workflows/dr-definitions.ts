@@ -13,6 +13,11 @@ export interface DrWorkflowInput {
   requestId?: string
   /** Pause between a stage's attempts, in seconds; unset uses each stage's own pause. */
   retryBackoffSeconds?: number
+  /**
+   * Seconds the restore may go without a heartbeat before Temporal counts the attempt as lost
+   * (a killed worker), default 120. Tests shorten it.
+   */
+  restoreHeartbeatSeconds?: number
 }
 
 export const drStatusQuery = defineQuery<DrReport>('drStatus')

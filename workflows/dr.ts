@@ -31,7 +31,6 @@ const once = { maximumAttempts: 1, nonRetryableErrorTypes: [...NON_RETRYABLE_BAC
 
 const quick = proxyActivities<DrActivities>({ startToCloseTimeout: '2 minutes', retry: once })
 const deploy = proxyActivities<DrActivities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '1 minute', retry: once })
-const restore = proxyActivities<RestoreActivities>({ startToCloseTimeout: '3 hours', heartbeatTimeout: '2 minutes', retry: once })
 // Reports and alerts must not fail the run when storage is down; they retry a few times.
 const bookkeeping = proxyActivities<DrActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '2 seconds' } })
 
@@ -47,6 +46,11 @@ type Decision = { kind: 'approve' | 'retry' | 'skip' | 'abort'; by: string; reas
  */
 export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrReport> {
   const info = workflowInfo()
+  const restore = proxyActivities<RestoreActivities>({
+    startToCloseTimeout: '3 hours',
+    heartbeatTimeout: `${input.restoreHeartbeatSeconds ?? 120} seconds`,
+    retry: once,
+  })
   const startedAt = info.startTime.getTime()
   const report = newDrReport({ workflowId: info.workflowId, runId: info.runId, reason: input.reason, requestedBy: input.requestedBy, targetDatabase: input.targetDatabase, startedAt: info.startTime.toISOString() })
   let decision: Decision | null = null

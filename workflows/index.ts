@@ -1,3 +1,5 @@
 export { backupWorkflow } from './backup'
 export { restoreWorkflow } from './restore'
 export { drRestoreWorkflow } from './dr'
+export { uptimeWorkflow } from './uptime'
+export { backupRpoWorkflow } from './backup-rpo'

@@ -1,4 +1,3 @@
-import { serve, type ServerType } from '@hono/node-server'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils'
 import type { temporal } from '@temporalio/proto'
 import { Worker } from '@temporalio/worker'
@@ -10,11 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../api/app'
 import { startBackup } from '../../client/backups'
 import { decideDr, drStatus, startDr, DrAlreadyRunningError } from '../../client/dr'
-import { connectDatabase, type Sql } from '../../data/db'
+import { connectDatabase } from '../../data/db'
 import type { DrReport } from '../../domain/dr'
 import { createLogger } from '../../observability/logger'
 import { LocalObjectStore } from '../../storage/local'
 import { seedSchool, seedUser } from '../accounts-support'
+import { TargetApp } from '../dr-support'
 import { runOps } from '../cli-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, FIXTURES, testConfig, uniqueName, type TestApp } from '../support'
@@ -24,38 +24,6 @@ import { startHarness, temporalAddressForTests, workflowBundle, type TemporalHar
 async function recordHistory(name: string, history: temporal.api.history.v1.IHistory): Promise<void> {
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, name)
   if (process.env.RECORD_HISTORIES === '1') await writeFile(join(FIXTURES, 'histories', `${name}-workflow.json`), historyToJSON(history))
-}
-
-/** The "new environment" the deploy hook brings up: the API on the restored database. */
-class TargetApp {
-  private server: ServerType | undefined
-  private sql: Sql | undefined
-  /** Answers 200 to GET /api/users for everyone when set, to plant a role leak. */
-  leakUsers = false
-
-  constructor(private readonly url: string, readonly port: number) {}
-
-  start(): void {
-    if (this.server) return
-    this.sql = connectDatabase(this.url, { max: 4 })
-    const config = testConfig({ DATABASE_URL: this.url })
-    const app = createApp({ config, sql: this.sql, temporal: async () => { throw new Error('the target app has no Temporal') }, logger: createLogger({ level: 'silent', name: 'target' }) })
-    // Readiness needs Temporal in production; the drill's target only needs its database.
-    const handler = async (request: Request) => {
-      const path = new URL(request.url).pathname
-      if (path === '/readyz') return Response.json({ status: 'ready' })
-      if (this.leakUsers && path === '/api/users') return Response.json({ items: [] })
-      return app.fetch(request)
-    }
-    this.server = serve({ fetch: handler, hostname: '127.0.0.1', port: this.port })
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
-    this.server = undefined
-    await this.sql?.end()
-    this.sql = undefined
-  }
 }
 
 describe('DR restore workflow', () => {

@@ -1,6 +1,7 @@
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../observability/logger'
+import { BACKUP_RPO_SCHEDULE_ID, UPTIME_SCHEDULE_ID } from '../../domain/monitoring'
 import { backupScheduleId } from '../../domain/workflow-ids'
 import { ensureSchedules } from '../../worker/schedules'
 import { testConfig, uniqueName } from '../support'
@@ -18,7 +19,9 @@ describe('backup schedules', () => {
   })
 
   afterAll(async () => {
-    await client?.schedule.getHandle(backupScheduleId(database)).delete().catch(() => undefined)
+    for (const scheduleId of [backupScheduleId(database), UPTIME_SCHEDULE_ID, BACKUP_RPO_SCHEDULE_ID]) {
+      await client?.schedule.getHandle(scheduleId).delete().catch(() => undefined)
+    }
     await connection?.close()
   })
 

@@ -89,4 +89,24 @@ describe('loadConfig', () => {
   it('defaults the DR target app to the public URL', () => {
     expect(loadConfig({ ...VALID, NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:3000/' }).dr.targetAppUrl).toBe('http://127.0.0.1:3000')
   })
+
+  it('turns Sentry off and probes /healthz by default', () => {
+    const { monitoring } = loadConfig({ ...VALID, NEXT_PUBLIC_APP_URL: 'https://school.example/' })
+
+    expect(monitoring.sentry.dsn).toBeNull()
+    expect(monitoring.sentry.environment).toBe('development')
+    expect(monitoring.sentry.release).toMatch(/^school-ops@\d+\.\d+\.\d+/)
+    expect(monitoring.alertWebhookUrl).toBeNull()
+    expect(monitoring.uptime).toEqual({ url: 'https://school.example/healthz', interval: '1m', timeoutMs: 10_000, failureThreshold: 3 })
+    expect(monitoring.backupRpoCheckInterval).toBe('15m')
+  })
+
+  it('names invalid monitoring variables', () => {
+    const problems = problemsOf({ ...VALID, SENTRY_DSN: 'not a url', UPTIME_PROBE_PATH: 'healthz', UPTIME_FAILURE_THRESHOLD: '0', UPTIME_PROBE_INTERVAL: 'every minute' })
+
+    expect(problems.some((line) => line.startsWith('SENTRY_DSN:'))).toBe(true)
+    expect(problems.some((line) => line.startsWith('UPTIME_PROBE_PATH:'))).toBe(true)
+    expect(problems.some((line) => line.startsWith('UPTIME_FAILURE_THRESHOLD:'))).toBe(true)
+    expect(problems.some((line) => line.startsWith('UPTIME_PROBE_INTERVAL:'))).toBe(true)
+  })
 })

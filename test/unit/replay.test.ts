@@ -8,13 +8,14 @@ import { workflowBundle } from '../temporal-support'
 
 const HISTORIES = join(FIXTURES, 'histories')
 
-// Histories recorded from real runs (RECORD_HISTORIES=1 with the backup workflow test). A
+// Histories recorded from real runs (RECORD_HISTORIES=1 with the backup workflow, DR and
+// monitoring tests). A
 // replay fails when a change to workflow code would break runs already in flight.
 describe('workflow replay', async () => {
   const files = (await readdir(HISTORIES)).filter((file) => file.endsWith('.json'))
 
   it('has a recorded history for every workflow', () => {
-    expect(files).toEqual(expect.arrayContaining(['backup-workflow.json', 'backup-failed-workflow.json', 'restore-workflow.json', 'dr-drill-workflow.json', 'dr-retried-workflow.json']))
+    expect(files).toEqual(expect.arrayContaining(['backup-workflow.json', 'backup-failed-workflow.json', 'restore-workflow.json', 'dr-drill-workflow.json', 'dr-retried-workflow.json', 'uptime-down-workflow.json', 'uptime-recovered-workflow.json', 'backup-rpo-workflow.json']))
   })
 
   for (const file of files) {

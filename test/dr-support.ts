@@ -1,0 +1,37 @@
+import { serve, type ServerType } from '@hono/node-server'
+import { createApp } from '../api/app'
+import { connectDatabase, type Sql } from '../data/db'
+import { createLogger } from '../observability/logger'
+import { testConfig } from './support'
+
+/** The "new environment" the deploy hook brings up: the API on the restored database. */
+export class TargetApp {
+  private server: ServerType | undefined
+  private sql: Sql | undefined
+  /** Answers 200 to GET /api/users for everyone when set, to plant a role leak. */
+  leakUsers = false
+
+  constructor(private readonly url: string, readonly port: number) {}
+
+  start(): void {
+    if (this.server) return
+    this.sql = connectDatabase(this.url, { max: 4 })
+    const config = testConfig({ DATABASE_URL: this.url })
+    const app = createApp({ config, sql: this.sql, temporal: async () => { throw new Error('the target app has no Temporal') }, logger: createLogger({ level: 'silent', name: 'target' }) })
+    // Readiness needs Temporal in production; the drill's target only needs its database.
+    const handler = async (request: Request) => {
+      const path = new URL(request.url).pathname
+      if (path === '/readyz') return Response.json({ status: 'ready' })
+      if (this.leakUsers && path === '/api/users') return Response.json({ items: [] })
+      return app.fetch(request)
+    }
+    this.server = serve({ fetch: handler, hostname: '127.0.0.1', port: this.port })
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    this.server = undefined
+    await this.sql?.end()
+    this.sql = undefined
+  }
+}
