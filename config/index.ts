@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { PRIVATE_PROVIDERS, STORAGE_PROVIDERS, type PrivateProvider, type StorageProvider } from '../domain/documents'
+import { MAX_SIGNED_URL_SECONDS } from '../domain/storage-keys'
 import packageJson from '../package.json' with { type: 'json' }
 
 const EXAMPLE_ADMIN_PASSWORD = 'change-me-local-admin-password'
@@ -68,8 +70,29 @@ const envSchema = z.object({
   DR_DEPLOY_COMMAND: z.string().min(1).optional(),
   DR_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(600),
 
-  STORAGE_PROVIDER: z.enum(['local']).default('local'),
+  STORAGE_PROVIDER: z.enum(STORAGE_PROVIDERS).default('local'),
+  STORAGE_PRIVATE_PROVIDER: z.enum(PRIVATE_PROVIDERS).default('local'),
   STORAGE_LOCAL_ROOT: z.string().min(1).default('.data/storage/private'),
+  STORAGE_SIGNED_URL_MINUTES: z.coerce.number().int().min(1).max(MAX_SIGNED_URL_SECONDS / 60).default(15),
+  STORAGE_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DOCUMENT_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(2048).default(25),
+  S3_ENDPOINT: httpUrl.optional(),
+  S3_PUBLIC_ENDPOINT: httpUrl.optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_SESSION_TOKEN: z.string().min(1).optional(),
+  S3_CREDENTIALS_EXPIRE_AT: z.iso.datetime({ offset: true }).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true'),
+  CLOUDINARY_CLOUD_NAME: z.string().min(1).optional(),
+  CLOUDINARY_API_KEY: z.string().min(1).optional(),
+  CLOUDINARY_API_SECRET: z.string().min(1).optional(),
+  CLOUDINARY_UPLOAD_PREFIX: httpUrl.default('https://api.cloudinary.com'),
+  CLOUDINARY_DELIVERY_HOST: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'must be a host name, with an optional :port').default('res.cloudinary.com'),
+  // NOTE: the 5 MiB floor is our reading of Cloudinary's smallest chunk, not checked against
+  // its documentation here; the SDK's own default is 20,000,000 bytes (cloudinary 2.11).
+  CLOUDINARY_CHUNK_SIZE_MB: z.coerce.number().int().min(5).max(100).default(20),
 
   BACKUP_DATABASES: nameList
     .refine((names) => names.every((name) => /^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$/.test(name)), 'must list database names of letters, digits, _ or -')
@@ -119,7 +142,7 @@ export interface Config {
     maxFailuresPerAddress: number
     windowMinutes: number
   }
-  storage: { provider: 'local'; localRoot: string }
+  storage: StorageConfig
   dr: {
     /** The new app's URL; the deploy stage waits for it and verification signs in there. */
     targetAppUrl: string
@@ -143,6 +166,36 @@ export interface Config {
     /** How often the newest verified backup of each database is compared with the 24-hour RPO. */
     backupRpoCheckInterval: string
   }
+}
+
+/** Where document files and backups are stored, and the credentials of each provider. */
+export interface StorageConfig {
+  /** Where new document files go; `local` and `s3` are the fallbacks when Cloudinary fails. */
+  provider: StorageProvider
+  /** Where backups and the private categories go. */
+  privateProvider: PrivateProvider
+  localRoot: string
+  signedUrlMinutes: number
+  /** Secret that signs download links of local files; null means one per process. */
+  linkSecret: string | null
+  maxUploadBytes: number
+  s3: {
+    endpoint: string
+    publicEndpoint: string
+    region: string
+    bucket: string
+    forcePathStyle: boolean
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    credentialsExpireAt: Date | null
+  } | null
+  cloudinary: {
+    cloudName: string
+    apiKey: string
+    apiSecret: string
+    uploadPrefix: string
+    deliveryHost: string
+    chunkSizeBytes: number
+  } | null
 }
 
 /** Thrown when the environment is invalid; the message lists every bad variable. */
@@ -178,6 +231,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   if ((parsed.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (parsed.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
     problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither')
   }
+  problems.push(...storageProblems(parsed))
   if (problems.length > 0) throw new ConfigError(problems)
 
   const databaseName = decodeURIComponent(new URL(parsed.DATABASE_URL).pathname.slice(1))
@@ -208,7 +262,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       maxFailuresPerAddress: parsed.LOGIN_MAX_FAILURES_PER_ADDRESS,
       windowMinutes: parsed.LOGIN_WINDOW_MINUTES,
     },
-    storage: { provider: parsed.STORAGE_PROVIDER, localRoot: parsed.STORAGE_LOCAL_ROOT },
+    storage: storageConfigOf(parsed),
     dr: {
       targetAppUrl: (parsed.DR_TARGET_APP_URL ?? parsed.NEXT_PUBLIC_APP_URL).replace(/\/+$/, ''),
       deployHookUrl: parsed.DR_DEPLOY_HOOK_URL ?? null,
@@ -241,6 +295,59 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       },
       backupRpoCheckInterval: parsed.BACKUP_RPO_CHECK_INTERVAL,
     },
+  }
+}
+
+type ParsedEnv = z.output<typeof envSchema>
+
+function storageProblems(parsed: ParsedEnv): string[] {
+  const problems: string[] = []
+  const s3Keys = [parsed.S3_ENDPOINT, parsed.S3_BUCKET, parsed.S3_ACCESS_KEY_ID, parsed.S3_SECRET_ACCESS_KEY]
+  const usesS3 = parsed.STORAGE_PROVIDER === 's3' || parsed.STORAGE_PRIVATE_PROVIDER === 's3'
+  if ((usesS3 || s3Keys.some((value) => value !== undefined)) && s3Keys.some((value) => value === undefined)) {
+    problems.push('S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set all four to use S3 storage')
+  }
+  const cloudinaryKeys = [parsed.CLOUDINARY_CLOUD_NAME, parsed.CLOUDINARY_API_KEY, parsed.CLOUDINARY_API_SECRET]
+  const usesCloudinary = parsed.STORAGE_PROVIDER === 'cloudinary'
+  if ((usesCloudinary || cloudinaryKeys.some((value) => value !== undefined)) && cloudinaryKeys.some((value) => value === undefined)) {
+    problems.push('CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY and CLOUDINARY_API_SECRET: set all three to use Cloudinary')
+  }
+  return problems
+}
+
+function storageConfigOf(parsed: ParsedEnv): StorageConfig {
+  const s3 =
+    parsed.S3_ENDPOINT && parsed.S3_BUCKET && parsed.S3_ACCESS_KEY_ID && parsed.S3_SECRET_ACCESS_KEY
+      ? {
+          endpoint: parsed.S3_ENDPOINT,
+          publicEndpoint: parsed.S3_PUBLIC_ENDPOINT ?? parsed.S3_ENDPOINT,
+          region: parsed.S3_REGION,
+          bucket: parsed.S3_BUCKET,
+          forcePathStyle: parsed.S3_FORCE_PATH_STYLE === 'true',
+          credentials: { accessKeyId: parsed.S3_ACCESS_KEY_ID, secretAccessKey: parsed.S3_SECRET_ACCESS_KEY, sessionToken: parsed.S3_SESSION_TOKEN },
+          credentialsExpireAt: parsed.S3_CREDENTIALS_EXPIRE_AT ? new Date(parsed.S3_CREDENTIALS_EXPIRE_AT) : null,
+        }
+      : null
+  const cloudinary =
+    parsed.CLOUDINARY_CLOUD_NAME && parsed.CLOUDINARY_API_KEY && parsed.CLOUDINARY_API_SECRET
+      ? {
+          cloudName: parsed.CLOUDINARY_CLOUD_NAME,
+          apiKey: parsed.CLOUDINARY_API_KEY,
+          apiSecret: parsed.CLOUDINARY_API_SECRET,
+          uploadPrefix: parsed.CLOUDINARY_UPLOAD_PREFIX.replace(/\/+$/, ''),
+          deliveryHost: parsed.CLOUDINARY_DELIVERY_HOST,
+          chunkSizeBytes: parsed.CLOUDINARY_CHUNK_SIZE_MB * 1024 * 1024,
+        }
+      : null
+  return {
+    provider: parsed.STORAGE_PROVIDER,
+    privateProvider: parsed.STORAGE_PRIVATE_PROVIDER,
+    localRoot: parsed.STORAGE_LOCAL_ROOT,
+    signedUrlMinutes: parsed.STORAGE_SIGNED_URL_MINUTES,
+    linkSecret: parsed.STORAGE_LINK_SECRET ?? null,
+    maxUploadBytes: parsed.DOCUMENT_MAX_UPLOAD_MB * 1024 * 1024,
+    s3,
+    cloudinary,
   }
 }
 

@@ -19,7 +19,7 @@ export interface ObjectStore {
    * Writes an object from a stream. The object appears only once the stream ended without
    * error, so readers never see half an object, and writing an existing key replaces it.
    */
-  put(key: string, body: Readable): Promise<void>
+  put(key: string, body: Readable, options?: PutOptions): Promise<void>
 
   /** Opens an object for reading; rejects with ObjectNotFoundError when the key is absent. */
   get(key: string): Promise<Readable>
@@ -32,6 +32,35 @@ export interface ObjectStore {
 
   /** Deletes an object; deleting an absent key succeeds. */
   delete(key: string): Promise<void>
+
+  /**
+   * Returns a URL that reads the object without other credentials until it expires. Stores
+   * without their own signing (the local folder) leave it out; the API signs those links.
+   */
+  signedUrl?(key: string, options: SignedUrlOptions): Promise<string>
+}
+
+/** Options of a write. */
+export interface PutOptions {
+  /** Content type stored with the object, where the provider keeps one. */
+  contentType?: string
+}
+
+/** Options of a signed download link. */
+export interface SignedUrlOptions {
+  /** Lifetime in seconds; callers cap it with `signedUrlSeconds`. */
+  expiresInSeconds: number
+  /** File name the browser saves the download as. */
+  fileName?: string
+  contentType?: string
+}
+
+/** Thrown when a storage provider cannot be reached or fails, which the API turns into a 503. */
+export class ProviderUnavailableError extends Error {
+  constructor(readonly provider: string, options: { cause: unknown }) {
+    super(`storage provider ${provider} is unavailable: ${(options.cause as Error)?.message ?? String(options.cause)}`, options)
+    this.name = 'ProviderUnavailableError'
+  }
 }
 
 /** Thrown when an object that was asked for does not exist. */
