@@ -107,7 +107,11 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be a lowercase identifier of at most 31 characters')
     .default('restore_drill'),
 
-  SENTRY_DSN: httpUrl.optional(),
+  // The SDK drops every event, with only a console line, when the DSN does not have this shape.
+  SENTRY_DSN: z
+    .string()
+    .regex(/^https?:\/\/\w+(:\w+)?@[\w.-]+(:\d+)?\/\S+$/, 'must be a Sentry DSN such as https://key@o1.ingest.sentry.io/2')
+    .optional(),
   SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
   SENTRY_RELEASE: z.string().min(1).max(200).optional(),
   ALERT_WEBHOOK_URL: httpUrl.optional(),

@@ -97,7 +97,7 @@ export async function startSentryReceiver() {
   })
   const port = await listen(server)
 
-  return { dsn: `http://public-key@127.0.0.1:${port}/1`, events, close: () => close(server) }
+  return { dsn: `http://publickey@127.0.0.1:${port}/1`, events, close: () => close(server) }
 }
 
 /** Polls until the check returns a value, or fails after the timeout with the message. */
