@@ -29,19 +29,20 @@ const verificationEmail = (role: Role) => `dr-verify-${role}@verification.invali
 export async function prepareVerificationAccounts(sql: Sql): Promise<Map<Role, string>> {
   const [school] = await sql<{ id: string }[]>`SELECT id FROM school ORDER BY created_at, id LIMIT 1`
   if (!school) throw new Error('the restored database has no school, so no account can sign in')
-  const passwords = new Map<Role, string>()
-
-  for (const role of ROLES) {
-    const password = randomBytes(24).toString('base64url')
-    const passwordHash = await hashPassword(password)
-    await sql`
-      INSERT INTO app_user (school_id, email, display_name, password_hash, roles)
-      VALUES (${school.id}, ${verificationEmail(role)}, ${`DR verification (${role})`}, ${passwordHash}, ${[role]})
-      ON CONFLICT ((lower(email))) DO UPDATE
-        SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles, disabled = false, updated_at = now()`
-    passwords.set(role, password)
-  }
-  return passwords
+  // Hashing is the slow part (scrypt), so the accounts are prepared side by side.
+  const prepared = await Promise.all(
+    ROLES.map(async (role) => {
+      const password = randomBytes(24).toString('base64url')
+      const passwordHash = await hashPassword(password)
+      await sql`
+        INSERT INTO app_user (school_id, email, display_name, password_hash, roles)
+        VALUES (${school.id}, ${verificationEmail(role)}, ${`DR verification (${role})`}, ${passwordHash}, ${[role]})
+        ON CONFLICT ((lower(email))) DO UPDATE
+          SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles, disabled = false, updated_at = now()`
+      return [role, password] as const
+    }),
+  )
+  return new Map(prepared)
 }
 
 /** Disables the verification accounts and ends their sessions once the checks are done. */
@@ -71,18 +72,21 @@ async function signIn(appUrl: string, role: Role, password: string): Promise<str
  * refused (403). Returns every check; the caller decides what a mismatch means.
  */
 export async function checkRoleAccess(appUrl: string, passwords: Map<Role, string>): Promise<AccessCheck[]> {
-  const checks: AccessCheck[] = []
-
-  for (const [role, password] of passwords) {
-    const cookie = await signIn(appUrl, role, password)
-    for (const probe of PROBES) {
-      const expected = reachOf([role], probe.permission) === null ? 'refused' : 'allowed'
-      const response = await fetch(`${appUrl}${probe.path}`, { headers: { cookie }, signal: AbortSignal.timeout(15_000) })
-      await response.body?.cancel()
-      checks.push({ role, path: probe.path, expected, status: response.status })
-    }
-  }
-  return checks
+  // Roles are checked side by side because each sign-in verifies a scrypt hash on the app.
+  const perRole = await Promise.all(
+    [...passwords].map(async ([role, password]) => {
+      const cookie = await signIn(appUrl, role, password)
+      return Promise.all(
+        PROBES.map(async (probe): Promise<AccessCheck> => {
+          const expected = reachOf([role], probe.permission) === null ? 'refused' : 'allowed'
+          const response = await fetch(`${appUrl}${probe.path}`, { headers: { cookie }, signal: AbortSignal.timeout(15_000) })
+          await response.body?.cancel()
+          return { role, path: probe.path, expected, status: response.status }
+        }),
+      )
+    }),
+  )
+  return perRole.flat()
 }
 
 /** Lists the checks whose status contradicts the matrix. */
