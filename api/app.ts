@@ -7,9 +7,12 @@ import type { Sql } from '../data/db'
 import type { Reach } from '../domain/permissions'
 import { disabledErrorReporter, type ErrorReporter } from '../observability/error-reporting'
 import type { Logger } from '../observability/logger'
+import { openDocumentStorage } from '../storage'
+import type { DocumentStorage } from '../storage/document-storage'
 import { registerAdminRoutes } from './admin-routes'
 import { registerAuthRoutes } from './auth-routes'
 import { authenticate } from './authentication'
+import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
 import { createErrorHandler, validationHook } from './errors'
 import { createDrRoutes } from './dr-routes'
@@ -29,6 +32,8 @@ export interface AppDependencies {
   /** Returns the shared Temporal client, connecting on first use so the API starts without it. */
   temporal: () => Promise<Client>
   logger: Logger
+  /** Document file storage; opened from `config` when not given. */
+  storage?: DocumentStorage
   /** Receives every 500 with its request id, route and role; unset means Sentry is off. */
   errorReporter?: ErrorReporter
 }
@@ -71,7 +76,9 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   registerSettingsRoutes(app, catalog, deps.sql)
   registerSchoolRecords(app, catalog, deps.sql)
   registerStudentImportRoutes(app, catalog, deps.sql)
-  registerDocumentRoutes(app, catalog, deps.sql)
+  const storage = deps.storage ?? openDocumentStorage(deps.config)
+  registerDocumentFileRoutes(app, catalog, { sql: deps.sql, storage, settings: deps.config.storage, logger: deps.logger })
+  registerDocumentRoutes(app, catalog, deps.sql, { storage, logger: deps.logger })
   registerAdminRoutes(app, catalog, deps.sql)
   app.route('/api/ops', createOpsRoutes(deps, catalog))
   app.route('/api/ops/dr', createDrRoutes(deps, catalog))

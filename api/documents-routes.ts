@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception'
 import { insertAuditEvent } from '../data/audit'
 import type { Queryable, Sql } from '../data/db'
 import { camelRow, deleteRecord, findRecord, insertRecord, listRecords, updateRecord, type Fragment, type TableSpec } from '../data/records'
-import { DOCUMENT_CATEGORIES, DOCUMENT_RESOURCE, type DocumentCategory } from '../domain/documents'
+import { DOCUMENT_CATEGORIES, documentPermission, type DocumentCategory } from '../domain/documents'
 import { reachOf, type Action } from '../domain/permissions'
 import { documentInput, documentRecord } from '../domain/records'
 import type { AppEnv } from './app'
@@ -12,11 +12,14 @@ import { principal, requireSignedIn } from './authentication'
 import type { Principal } from './principal'
 import type { RouteCatalog } from './route-catalog'
 import { teacherDocumentScope } from './scopes'
+import { findDocumentFileLocation } from '../data/document-files'
+import type { Logger } from '../observability/logger'
+import type { DocumentStorage, StoredFile } from '../storage/document-storage'
 import { decodeCursor, encodeCursor, etagOf, expectedVersion } from './versioning'
 
 const spec: TableSpec = {
   table: 'document',
-  columns: ['id', 'school_id', 'version', 'created_at', 'updated_at', 'category', 'owner_type', 'owner_id', 'title', 'document_date', 'storage_provider', 'content_type', 'size_bytes', 'sha256', 'legal_hold'],
+  columns: ['id', 'school_id', 'version', 'created_at', 'updated_at', 'category', 'owner_type', 'owner_id', 'title', 'document_date', 'storage_provider', 'file_name', 'content_type', 'size_bytes', 'sha256', 'legal_hold'],
   writable: ['category', 'owner_type', 'owner_id', 'title', 'document_date'],
   sortable: { documentDate: 'document_date', createdAt: 'created_at', title: 'title' },
   filters: { category: 'category', ownerType: 'owner_type', ownerId: 'owner_id' },
@@ -32,7 +35,7 @@ function visibleDocuments(sql: Queryable, caller: Principal, action: Action): Fr
   const parts: Fragment[] = []
 
   for (const category of DOCUMENT_CATEGORIES) {
-    const reach = reachOf(caller.roles, `${DOCUMENT_RESOURCE[category]}:${action}`)
+    const reach = reachOf(caller.roles, documentPermission(category, action))
     if (reach === 'all') parts.push(sql`category = ${category}`)
     else if (reach === 'own-sections') parts.push(sql`(category = ${category} AND ${teacherDocumentScope(sql, caller)})`)
   }
@@ -40,7 +43,8 @@ function visibleDocuments(sql: Queryable, caller: Principal, action: Action): Fr
   return sql`(${parts.reduce((all, next) => sql`${all} OR ${next}`)})`
 }
 
-function requireVisible(sql: Queryable, c: Context<AppEnv>, action: Action): Fragment {
+/** The visibility condition of documents for the caller; 403 when no category is reachable. */
+export function requireVisibleDocuments(sql: Queryable, c: Context<AppEnv>, action: Action): Fragment {
   const caller = principal(c)
   const scope = visibleDocuments(sql, caller, action)
   if (!scope) throw new HTTPException(403, { message: `roles ${caller.roles.join(', ')} may not ${action} any document category` })
@@ -56,8 +60,11 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ content
 const idParam = z.object({ id: z.uuid() })
 const updateInput = z.strictObject({ title: documentInput.shape.title, documentDate: documentInput.shape.documentDate }).partial()
 
-/** Registers the document metadata routes; each category is checked against the caller's permissions. */
-export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql): void {
+/**
+ * Registers the document metadata routes; each category is checked against the caller's
+ * permissions. Deleting a document also deletes its file, when `storage` is given.
+ */
+export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql, files?: { storage: DocumentStorage; logger: Logger }): void {
   const route = (method: 'get' | 'post' | 'patch' | 'delete', path: string) => {
     catalog.add({ method: method.toUpperCase(), path: `/api${path}`, permission: 'signed-in' })
     return { method, path: `/api${path}`, tags: ['Documents'], middleware: [requireSignedIn()] }
@@ -84,7 +91,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
       descending: order === 'desc',
       cursor: cursor === undefined ? undefined : decodeCursor(cursor),
       limit,
-      scope: requireVisible(sql, c, 'read'),
+      scope: requireVisibleDocuments(sql, c, 'read'),
     })
     const last = rows.at(-1)
     const nextCursor = more && last ? encodeCursor(last[spec.sortable[sort] ?? 'id'], String(last.id)) : null
@@ -95,7 +102,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     const { id } = c.req.valid('param')
     // A document of a category the caller may not read is reported as missing, not forbidden,
     // so its existence does not leak.
-    const row = await findRecord(sql, spec, principal(c).schoolId, id, requireVisible(sql, c, 'read'))
+    const row = await findRecord(sql, spec, principal(c).schoolId, id, requireVisibleDocuments(sql, c, 'read'))
     if (!row) throw new HTTPException(404, { message: `document ${id} not found` })
     c.header('ETag', etagOf(row.version as number))
     return c.json(present(row) as never, 200)
@@ -105,7 +112,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     const caller = principal(c)
     const input = c.req.valid('json')
     const category: DocumentCategory = input.category
-    if (reachOf(caller.roles, `${DOCUMENT_RESOURCE[category]}:write`) !== 'all') {
+    if (reachOf(caller.roles, documentPermission(category, 'write')) !== 'all') {
       throw new HTTPException(403, { message: `roles ${caller.roles.join(', ')} may not create ${category} documents` })
     }
 
@@ -132,7 +139,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     const changes = { ...(input.title ? { title: input.title } : {}), ...(input.documentDate ? { document_date: input.documentDate } : {}) }
 
     const outcome = await sql.begin(async (tx) => {
-      const result = await updateRecord(tx, spec, { schoolId: caller.schoolId, id, expectedVersion: version, scope: requireVisible(tx, c, 'write') }, changes)
+      const result = await updateRecord(tx, spec, { schoolId: caller.schoolId, id, expectedVersion: version, scope: requireVisibleDocuments(tx, c, 'write') }, changes)
       if (result.status === 'updated') {
         await insertAuditEvent(tx, { schoolId: caller.schoolId, actorId: caller.userId, action: 'update', entity: 'document', entityId: id, before: present(result.before), after: present(result.after), requestId: c.get('requestId') })
       }
@@ -148,8 +155,9 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     const caller = principal(c)
     const { id } = c.req.valid('param')
     const version = expectedVersion(c.req.header('if-match'))
-    const visible = await findRecord(sql, spec, caller.schoolId, id, requireVisible(sql, c, 'write'))
+    const visible = await findRecord(sql, spec, caller.schoolId, id, requireVisibleDocuments(sql, c, 'write'))
     if (!visible) throw new HTTPException(404, { message: `document ${id} not found` })
+    const location = await findDocumentFileLocation(sql, caller.schoolId, id)
 
     // TODO: retention rules and legal holds must guard this delete; until they exist an
     // admin or owner of the category can delete any document record.
@@ -161,6 +169,17 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
       return result
     })
     if (outcome.status === 'conflict') throw new HTTPException(409, { message: `document ${id} was changed by someone else; reload it first` })
+    if (location && files) await removeFile(files, id, { ...location, contentType: String(visible.content_type), category: visible.category as DocumentCategory, fileName: String(visible.file_name) })
     return c.body(null, 204)
   })
+}
+
+// The row is gone first, so a failed file delete leaves an unreachable file, never a row
+// pointing at nothing; the log line names it for removal.
+async function removeFile(files: { storage: DocumentStorage; logger: Logger }, documentId: string, file: StoredFile): Promise<void> {
+  try {
+    await files.storage.remove(file)
+  } catch (error) {
+    files.logger.error({ err: error, documentId, provider: file.provider }, 'document deleted but its file could not be removed')
+  }
 }

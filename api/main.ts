@@ -5,6 +5,7 @@ import { loadConfigOrExit } from '../config'
 import { connectDatabase } from '../data/db'
 import { hashPassword } from '../auth/passwords'
 import { bootstrapAdmin } from '../data/bootstrap'
+import { recordEnvironmentProvider } from '../data/document-files'
 import { migrate } from '../data/migrate'
 import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
@@ -16,6 +17,11 @@ const errorReporter = createErrorReporter({ sentry: config.monitoring.sentry, se
 exitOnUnhandledErrors(errorReporter, logger)
 const sql = connectDatabase(config.database.url, { applicationName: 'school-ops-api' })
 await migrate(sql)
+
+const previousProvider = await recordEnvironmentProvider(sql, config.storage.provider)
+if (previousProvider !== null && previousProvider !== config.storage.provider) {
+  logger.warn({ previousProvider, provider: config.storage.provider }, 'STORAGE_PROVIDER changed; new document files go to the new provider')
+}
 
 if (config.auth.bootstrap) {
   const { email, password, schoolName } = config.auth.bootstrap

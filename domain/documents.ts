@@ -1,4 +1,4 @@
-import type { Resource } from './permissions'
+import type { Action, Permission, Resource } from './permissions'
 
 /** Document categories, named after the customer's classification table. */
 export const DOCUMENT_CATEGORIES = [
@@ -28,6 +28,15 @@ export const DOCUMENT_RESOURCE: Record<DocumentCategory, Resource> = {
   payroll: 'financial-documents',
   financial: 'financial-documents',
   sensitive: 'sensitive-documents',
+}
+
+/**
+ * Returns the permission that guards an action on a category. Reading branding (the logo)
+ * needs only `settings:read`, because every role that reads the settings shows the logo.
+ */
+export function documentPermission(category: DocumentCategory, action: Action): Permission {
+  if (category === 'branding' && action === 'read') return 'settings:read'
+  return `${DOCUMENT_RESOURCE[category]}:${action}`
 }
 
 /** Providers that new document files can go to: Cloudinary, or the local or S3 fallback. */

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { DOCUMENT_CATEGORIES } from './documents'
+import { DOCUMENT_CATEGORIES, STORAGE_PROVIDERS } from './documents'
 
 // Schemas of the school records, shared by validation, the OpenAPI document and tests.
 // Inputs are strict: an unknown field is a 400 naming it, never silently dropped.
@@ -96,7 +96,8 @@ export const schoolSettingsInput = z.strictObject({
   currentAcademicYearId: id.nullable().optional(),
   logoRef: optionalText(500),
   primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a2b3c').nullable().optional(),
-  storageProvider: z.enum(['local', 's3', 'cloudinary']).optional(),
+  // Null follows STORAGE_PROVIDER from the environment.
+  storageProvider: z.enum(STORAGE_PROVIDERS).nullable().optional(),
 })
 
 /** Output schemas: what reads return, with id, version and timestamps. */
@@ -112,6 +113,7 @@ export const enrolmentRecord = recordSchema('Enrolment', enrolmentInput.shape)
 export const documentRecord = recordSchema('Document', {
   ...documentInput.shape,
   storageProvider: z.string().nullable(),
+  fileName: z.string().nullable(),
   contentType: z.string().nullable(),
   sizeBytes: z.number().nullable(),
   sha256: z.string().nullable(),
