@@ -5,6 +5,8 @@ import type { Sql } from '../data/db'
 import { connectDatabase, withDatabase } from '../data/db'
 import { migrate } from '../data/migrate'
 import type { DrReport, PointOfFailure } from '../domain/dr'
+import type { DrAlertKind } from '../domain/monitoring'
+import type { AlertChannel } from '../observability/alert-channel'
 import { listManifests } from '../storage/backup-manifests'
 import type { ObjectStore } from '../storage/object-store'
 import { accessMismatches, checkRoleAccess, disableVerificationAccounts, prepareVerificationAccounts } from './dr-verification'
@@ -22,6 +24,8 @@ export interface DrActivityDependencies {
   deployHookUrl: string | null
   deployCommand: string | null
   healthTimeoutMs: number
+  /** Where DR alerts go: Sentry and the alert webhook, once per alert. */
+  alerts: AlertChannel
 }
 
 const PROBE_TIMEOUT_MS = 5_000
@@ -171,11 +175,21 @@ export function createDrActivities(deps: DrActivityDependencies) {
     }
   }
 
-  /** Raises an operations alert; for now a log line at error level that alerting reads. */
-  async function raiseAlert(input: { kind: string; message: string; workflowId: string }): Promise<void> {
-    // TODO: send to Sentry and ALERT_WEBHOOK_URL once the alert channel exists; until then
-    // only the worker's log carries the alert.
-    Context.current().log.error('operations alert', { ...input })
+  /**
+   * Sends a DR alert through the alert channel. The key names this activity of this run, so
+   * a retry sends nothing new while each alert the workflow raises is sent once.
+   */
+  async function raiseAlert(input: { kind: DrAlertKind; message: string; workflowId: string }): Promise<void> {
+    const { info, log } = Context.current()
+    const runId = info.workflowExecution?.runId ?? 'none'
+    log.error('operations alert', { ...input })
+    await deps.alerts.notify({
+      key: `${input.kind}:${input.workflowId}:${runId}:${info.activityId}`,
+      kind: input.kind,
+      severity: input.kind === 'dr-rto-warning' ? 'warning' : 'critical',
+      message: input.message,
+      details: { workflowId: input.workflowId, runId },
+    })
   }
 
   return {

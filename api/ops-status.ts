@@ -24,9 +24,9 @@ export interface OpsStatusDependencies {
 
 /** Adds GET /api/ops/status: every operation's health at a glance, for ops, on-call and admins. */
 export function registerOpsStatusRoute(routes: Hono<AppEnv>, deps: OpsStatusDependencies, catalog: RouteCatalog): void {
-  catalog.add({ method: 'GET', path: '/api/ops/status', permission: 'operations:read' })
+  catalog.add({ method: 'GET', path: '/api/ops/status', permission: 'ops-status:read' })
 
-  routes.get('/status', requirePermission('operations:read'), async (c) => {
+  routes.get('/status', requirePermission('ops-status:read'), async (c) => {
     const [backups, dr, uptime, alerts] = await Promise.all([
       Promise.all(deps.config.backup.databases.map((database) => backupStatus(deps.sql, database))),
       drStatus(deps.temporal),
@@ -56,10 +56,12 @@ export function registerOpsStatusRoute(routes: Hono<AppEnv>, deps: OpsStatusDepe
 async function backupStatus(sql: Sql, database: string) {
   const [recency, [last]] = await Promise.all([readBackupRecency(sql, database), listBackups(sql, { database, limit: 1 })])
   const ageMs = recency.newestVerifiedAt === null ? null : Date.now() - Date.parse(recency.newestVerifiedAt)
+  let status = 'no verified backup'
+  if (ageMs !== null) status = ageMs <= DATABASE_RPO_MS ? 'within RPO' : 'beyond RPO'
 
   return {
     database,
-    status: ageMs === null ? 'no verified backup' : ageMs <= DATABASE_RPO_MS ? 'within RPO' : 'beyond RPO',
+    status,
     lastVerified: recency.newestVerifiedAt
       ? { backupId: recency.newestVerifiedId, dumpedAt: recency.newestVerifiedAt, ageHours: round(ageMs! / 3_600_000) }
       : null,

@@ -3,16 +3,11 @@
  * schedule ids and workflow inputs. Pure code, importable from workflows.
  */
 
-/** What an alert is about. Each kind has its own dedup key, see the `*AlertKey` functions. */
-export type AlertKind =
-  | 'uptime'
-  | 'backup-rpo'
-  | 'backup-failed'
-  | 'mirror-rpo'
-  | 'dr-stage-failed'
-  | 'dr-failed'
-  | 'dr-rto-warning'
-  | 'dr-rto-breached'
+/** Alerts the DR workflow raises; each is sent once, as it has nothing to resolve. */
+export type DrAlertKind = 'dr-stage-failed' | 'dr-failed' | 'dr-rto-warning' | 'dr-rto-breached'
+
+/** What an alert is about. Conditions have a dedup key of their own, see the `*AlertKey` functions. */
+export type AlertKind = 'uptime' | 'backup-rpo' | 'backup-failed' | 'mirror-rpo' | DrAlertKind
 
 export type AlertSeverity = 'warning' | 'critical'
 

@@ -15,6 +15,8 @@ export const RESOURCES = [
   'users',
   'audit',
   'operations',
+  // The health of every operation at a glance (GET /api/ops/status), without the catalogs.
+  'ops-status',
   'dr',
 ] as const
 export type Resource = (typeof RESOURCES)[number]
@@ -38,6 +40,7 @@ type Grants = Partial<Record<Permission, Reach>>
  */
 export const PERMISSIONS: Record<Role, Grants> = {
   admin: {
+    'ops-status:read': 'all',
     'settings:read': 'all',
     'settings:write': 'all',
     'academic:read': 'all',
@@ -93,10 +96,12 @@ export const PERMISSIONS: Record<Role, Grants> = {
     'financial-documents:write': 'all',
   },
   ops: {
+    'ops-status:read': 'all',
     'operations:read': 'all',
     'operations:write': 'all',
   },
   oncall: {
+    'ops-status:read': 'all',
     'operations:read': 'all',
     'operations:write': 'all',
     'dr:read': 'all',

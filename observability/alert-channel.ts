@@ -7,7 +7,8 @@ import {
   type OpsAlertRecord,
 } from '../data/ops-alerts'
 import type { AlertInput, AlertOutcome } from '../domain/monitoring'
-import type { ErrorReporter } from './error-reporting'
+import type { ErrorReporter, ReportLevel } from './error-reporting'
+import { scrubValue } from './scrub'
 
 export interface AlertChannelDependencies {
   sql: Sql
@@ -20,7 +21,7 @@ export interface AlertChannelDependencies {
 
 const WEBHOOK_TIMEOUT_MS = 10_000
 
-/** Thrown when the webhook answers 4xx: the URL or its receiver is misconfigured. */
+/** Thrown when the webhook returns a 4xx status, because the URL or its receiver is misconfigured. */
 export class AlertWebhookRejectedError extends Error {
   constructor(readonly status: number) {
     super(`ALERT_WEBHOOK_URL rejected the alert with status ${status}; check the URL and the receiver`)
@@ -29,16 +30,21 @@ export class AlertWebhookRejectedError extends Error {
 }
 
 /**
- * The one way operations raise alerts: Sentry events plus the optional webhook. Alert state
+ * Creates the one way operations raise alerts: Sentry events plus the optional webhook. Alert state
  * lives in Postgres, so a problem that persists is sent once when it starts and once when it
- * is resolved, however often it is checked and whichever process checks it.
+ * is resolved, however often it is checked and whichever process checks it. Passwords and
+ * tokens in messages are scrubbed before the alert is stored or sent.
  */
 export function createAlertChannel(deps: AlertChannelDependencies) {
   const now = deps.now ?? (() => new Date())
 
   async function send(alert: OpsAlertRecord): Promise<void> {
-    const level = alert.status === 'resolved' ? 'info' : alert.severity === 'critical' ? 'error' : 'warning'
-    const title = alert.status === 'resolved' ? `resolved: ${alert.message}` : alert.message
+    let level: ReportLevel = alert.severity === 'critical' ? 'error' : 'warning'
+    let title = alert.message
+    if (alert.status === 'resolved') {
+      level = 'info'
+      title = `resolved: ${alert.message}`
+    }
     deps.reporter.captureMessage(`${alert.kind} alert ${title}`, level, {
       tags: { alertKind: alert.kind, alertKey: alert.key, alertStatus: alert.status, alertSeverity: alert.severity },
       extra: alert.details,
@@ -52,7 +58,7 @@ export function createAlertChannel(deps: AlertChannelDependencies) {
   return {
     /** Marks a condition firing; sends only when it was not firing (or not sent) before. */
     async fire(alert: AlertInput): Promise<AlertOutcome> {
-      const stored = await markAlertFiring(deps.sql, alert, now())
+      const stored = await markAlertFiring(deps.sql, scrubValue(alert), now())
       if (stored.notifiedAt) return { key: alert.key, status: 'firing', notified: false }
       await send(stored)
       return { key: alert.key, status: 'firing', notified: true }
@@ -68,7 +74,7 @@ export function createAlertChannel(deps: AlertChannelDependencies) {
 
     /** Sends a one-off alert, such as a failed DR stage, once per key. */
     async notify(alert: AlertInput): Promise<AlertOutcome> {
-      const stored = await insertAlertEvent(deps.sql, alert, now())
+      const stored = await insertAlertEvent(deps.sql, scrubValue(alert), now())
       if (stored.notifiedAt) return { key: alert.key, status: 'event', notified: false }
       await send(stored)
       return { key: alert.key, status: 'event', notified: true }
@@ -100,5 +106,5 @@ async function postWebhook(url: string, alert: OpsAlertRecord, environment: stri
   // 408 and 429 mean "try later"; any other 4xx will not change on a retry.
   const retryable = response.status === 408 || response.status === 429
   if (response.status >= 400 && response.status < 500 && !retryable) throw new AlertWebhookRejectedError(response.status)
-  if (!response.ok) throw new Error(`ALERT_WEBHOOK_URL answered ${response.status}`)
+  if (!response.ok) throw new Error(`ALERT_WEBHOOK_URL responded with status ${response.status}`)
 }

@@ -1,6 +1,6 @@
 /**
  * Removes secrets from text and objects before they leave the process in an error report:
- * passwords in connection URLs, bearer and API tokens, and any field whose name says it holds
+ * passwords in connection URLs, bearer and API tokens, and any field whose name marks it as
  * a password, token, secret, cookie, authorization header or DSN.
  */
 

@@ -49,18 +49,29 @@ export async function startProbedApp() {
   }
 }
 
-/** Records the JSON bodies POSTed to it, as an alert webhook receiver would get them. */
+/**
+ * Records the JSON bodies POSTed to it, as an alert webhook receiver would get them. It
+ * answers 204, or the status set with `answerWith`, and records only what it accepted.
+ */
 export async function startWebhookReceiver() {
   const received: Record<string, unknown>[] = []
+  let status = 204
   const server = createServer((request, response) => {
     void readBody(request).then((body) => {
-      received.push(JSON.parse(body.toString('utf8')) as Record<string, unknown>)
-      response.writeHead(204).end()
+      if (status < 300) received.push(JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+      response.writeHead(status).end()
     })
   })
   const port = await listen(server)
 
-  return { url: `http://127.0.0.1:${port}/alerts`, received, close: () => close(server) }
+  return {
+    url: `http://127.0.0.1:${port}/alerts`,
+    received,
+    answerWith(next: number) {
+      status = next
+    },
+    close: () => close(server),
+  }
 }
 
 /** One Sentry event as the envelope receiver parsed it, with the raw envelope text. */

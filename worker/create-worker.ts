@@ -59,6 +59,7 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
       deployHookUrl: config.dr.deployHookUrl,
       deployCommand: config.dr.deployCommand,
       healthTimeoutMs: config.dr.healthTimeoutMs,
+      alerts,
     }),
     ...createMonitoringActivities({ sql: catalog, alerts }),
   }

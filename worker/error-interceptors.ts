@@ -57,7 +57,7 @@ export function activityInterceptors(reporter: ErrorReporter): ActivityIntercept
   }
 }
 
-/** The worker side of the workflows' error-reporting sink: each failed workflow goes to Sentry. */
+/** Implements the workflows' error-reporting sink, which sends each failed workflow to Sentry. */
 export function errorReportingSinks(reporter: ErrorReporter): InjectedSinks<ErrorReportingSinks> {
   return {
     errorReporting: {

@@ -6,7 +6,7 @@ import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-
 // A probe or check missed while the worker was down is worthless later: the next one runs soon.
 const MONITORING_CATCHUP_WINDOW = '1 minute'
 
-/** The uptime probe of the app's URL, every UPTIME_PROBE_INTERVAL. */
+/** Builds the schedule that probes the app's URL every UPTIME_PROBE_INTERVAL. */
 export function uptimeScheduleOptions(config: Config): ScheduleOptions {
   const { uptime } = config.monitoring
 
@@ -31,7 +31,7 @@ export function uptimeScheduleOptions(config: Config): ScheduleOptions {
   }
 }
 
-/** The check of every backed-up database against the 24-hour RPO, every BACKUP_RPO_CHECK_INTERVAL. */
+/** Builds the schedule that checks each backed-up database against the RPO every BACKUP_RPO_CHECK_INTERVAL. */
 export function backupRpoScheduleOptions(config: Config): ScheduleOptions {
   return {
     scheduleId: BACKUP_RPO_SCHEDULE_ID,

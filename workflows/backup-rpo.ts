@@ -18,8 +18,8 @@ const monitoring = proxyActivities<MonitoringActivities>({
 
 /**
  * Compares the newest verified backup of each database with the 24-hour RPO and alerts when
- * it is older or missing; also alerts while the newest finished backup is a failed one.
- * Each alert is resolved by the first check that finds the problem gone.
+ * it is older or missing. A second alert fires while the newest finished backup is a failed
+ * one. The first check that finds a problem gone resolves its alert.
  */
 export async function backupRpoWorkflow(input: BackupRpoWorkflowInput): Promise<BackupRpoCheck[]> {
   upsertSearchAttributes([{ key: OPS_STATUS, value: 'checking' }])

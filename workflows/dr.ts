@@ -14,6 +14,7 @@ import type { DrActivities } from '../activities/dr'
 import type { RestoreActivities } from '../activities/restore'
 import { DATABASE_RPO_MS, DR_STAGES, newDrReport, RTO_MS, STAGE_ATTEMPTS, type DrReport, type DrStage, type StageRecord } from '../domain/dr'
 import { NON_RETRYABLE_BACKUP_ERRORS } from '../domain/failures'
+import type { DrAlertKind } from '../domain/monitoring'
 import { DR_STAGE, OPS_STATUS } from '../domain/search-attributes'
 import {
   abortRunUpdate,
@@ -88,7 +89,7 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
     report.status = status
     upsertSearchAttributes([{ key: OPS_STATUS, value: status }, { key: DR_STAGE, value: report.currentStage ?? 'none' }])
   }
-  const alert = async (kind: string, message: string) => {
+  const alert = async (kind: DrAlertKind, message: string) => {
     report.alerts.push(`${new Date().toISOString()} ${kind}: ${message}`)
     await bookkeeping.raiseAlert({ kind, message, workflowId: info.workflowId }).catch(() => undefined)
   }
@@ -252,7 +253,7 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
 }
 
 /** Alerts at 75 % of the RTO and at the RTO itself while the run is still going. */
-async function watchRto(isFinished: () => boolean, startedAt: number, alert: (kind: string, message: string) => Promise<void>) {
+async function watchRto(isFinished: () => boolean, startedAt: number, alert: (kind: DrAlertKind, message: string) => Promise<void>) {
   await sleep(RTO_MS * 0.75)
   if (isFinished()) return
   await alert('dr-rto-warning', `DR run has used 75 % of the 4-hour RTO (started ${new Date(startedAt).toISOString()})`)

@@ -28,7 +28,7 @@ export interface ErrorReportingSinks extends Sinks {
 
 const { errorReporting } = proxySinks<ErrorReportingSinks>()
 
-/** The request id the starter put in the memo; workflows without one (schedules) have none. */
+/** Returns the request id the starter put in the memo, or undefined for scheduled runs. */
 function requestIdOfRun(): string | undefined {
   const value = workflowInfo().memo?.requestId
   return typeof value === 'string' ? value : undefined

@@ -11,9 +11,9 @@ const monitoring = proxyActivities<MonitoringActivities>({
 })
 
 /**
- * Probes the app's URL once. The alert fires when the failures in a row reach the threshold
- * and is resolved by the first probe that succeeds afterwards; the alert state in Postgres
- * keeps the probes in between from sending anything.
+ * Probes the app's URL once. The alert fires when the failures in a row reach the threshold,
+ * and the first probe that succeeds afterwards resolves it. Probes in between send nothing,
+ * because the alert state in Postgres shows the alert already firing.
  */
 export async function uptimeWorkflow(input: UptimeWorkflowInput): Promise<UptimeWorkflowResult> {
   upsertSearchAttributes([{ key: OPS_STATUS, value: 'probing' }])

@@ -152,6 +152,16 @@ describe('access control', () => {
     expect(first).toBeNull()
   })
 
+  it('shows the ops status to ops, oncall and admin only', async () => {
+    const cataloged = http.catalog.routes.find((route) => route.method === 'GET' && route.path === '/api/ops/status')
+    const statuses: Record<string, number> = {}
+
+    for (const role of ROLES) statuses[role] = (await http.request('/api/ops/status', { headers: users[role].headers })).status
+
+    expect(cataloged?.permission).toBe('ops-status:read')
+    expect(statuses).toEqual({ admin: 200, office: 403, teacher: 403, accountant: 403, ops: 200, oncall: 200 })
+  })
+
   it('serves the API reference page', async () => {
     const docs = await http.request('/docs')
 
