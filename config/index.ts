@@ -2,6 +2,14 @@ import { z } from 'zod'
 import { PRIVATE_PROVIDERS, STORAGE_PROVIDERS, type PrivateProvider, type StorageProvider } from '../domain/documents'
 import { MAX_SIGNED_URL_SECONDS } from '../domain/storage-keys'
 import packageJson from '../package.json' with { type: 'json' }
+import {
+  temporalConnectionConfigOf,
+  temporalConnectionEnvShape,
+  temporalConnectionProblems,
+  workerLimitsConfigOf,
+  type TemporalConnectionConfig,
+  type WorkerLimitsConfig,
+} from './temporal'
 
 const EXAMPLE_ADMIN_PASSWORD = 'change-me-local-admin-password'
 
@@ -53,6 +61,7 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('school-ops'),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  ...temporalConnectionEnvShape,
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
@@ -136,7 +145,11 @@ export interface Config {
     taskQueue: string
     devPort: number
     uiPort: number
+    /** TLS and API key for a Temporal cluster or Temporal Cloud. */
+    connection: TemporalConnectionConfig
   }
+  /** Concurrency limits of each worker process. */
+  worker: WorkerLimitsConfig
   api: { host: string; port: number; publicUrl: string }
   auth: {
     /** The first admin, created when no user exists yet. */
@@ -236,6 +249,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     problems.push('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither')
   }
   problems.push(...storageProblems(parsed))
+  problems.push(...temporalConnectionProblems(parsed))
   if (problems.length > 0) throw new ConfigError(problems)
 
   const databaseName = decodeURIComponent(new URL(parsed.DATABASE_URL).pathname.slice(1))
@@ -250,7 +264,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       taskQueue: parsed.TEMPORAL_TASK_QUEUE,
       devPort: parsed.TEMPORAL_DEV_PORT,
       uiPort: parsed.TEMPORAL_UI_PORT,
+      connection: temporalConnectionConfigOf(parsed),
     },
+    worker: workerLimitsConfigOf(parsed),
     api: {
       host: parsed.API_HOST,
       port: parsed.API_PORT,

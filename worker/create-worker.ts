@@ -84,5 +84,16 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     sinks: errorReportingSinks(reporter),
     // Long dumps and restores must finish or be cancelled cleanly before the process exits.
     shutdownGraceTime: '30 seconds',
+    ...workerLimits(deps.config),
   })
+}
+
+/** The configured concurrency limits; an unset one keeps the SDK's default. */
+function workerLimits(config: Config): Partial<WorkerOptions> {
+  const { maxConcurrentActivities, maxConcurrentWorkflowTasks, maxCachedWorkflows } = config.worker
+  const limits: Partial<WorkerOptions> = {}
+  if (maxConcurrentActivities !== null) limits.maxConcurrentActivityTaskExecutions = maxConcurrentActivities
+  if (maxConcurrentWorkflowTasks !== null) limits.maxConcurrentWorkflowTaskExecutions = maxConcurrentWorkflowTasks
+  if (maxCachedWorkflows !== null) limits.maxCachedWorkflows = maxCachedWorkflows
+  return limits
 }

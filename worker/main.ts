@@ -1,8 +1,8 @@
 import { NativeConnection, Runtime } from '@temporalio/worker'
-import { temporalAddress, loadConfigOrExit } from '../config'
+import { loadConfigOrExit } from '../config'
 import { connectDatabase } from '../data/db'
 import { migrate } from '../data/migrate'
-import { connectTemporal } from '../client/temporal'
+import { connectTemporal, temporalConnectionOptions } from '../client/temporal'
 import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
 import { openPrivateStore } from '../storage'
@@ -20,7 +20,7 @@ exitOnUnhandledErrors(errorReporter, logger)
 const catalog = connectDatabase(config.database.url, { applicationName: 'school-ops-worker' })
 await migrate(catalog)
 
-const connection = await NativeConnection.connect({ address: temporalAddress(config) })
+const connection = await NativeConnection.connect(temporalConnectionOptions(config))
 const client = await connectTemporal(config)
 await ensureSchedules(client, config, logger)
 await client.connection.close()
