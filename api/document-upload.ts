@@ -76,7 +76,9 @@ export async function storeDocumentUpload(
   const documentId = randomUUID()
   const key = documentKey({ schoolId: caller.schoolId, category: fields.category, documentId, fileName: upload.fileName })
 
-  const { contentType, body } = await sniffContentType(upload.file)
+  const { contentType, body } = await sniffContentType(upload.file).catch((error: unknown) =>
+    Promise.reject(new ValidationError({ file: `ended before its first bytes could be read (${(error as Error).message})` })),
+  )
   const allowed = ALLOWED_CONTENT_TYPES[fields.category]
   if (!contentType || !allowed.includes(contentType)) {
     body.destroy()

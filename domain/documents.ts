@@ -86,7 +86,8 @@ export const MEDIA_CATEGORIES = DOCUMENT_CATEGORIES.filter(
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif']
 const PAPER_TYPES = ['application/pdf', ...IMAGE_TYPES]
 export const ALLOWED_CONTENT_TYPES: Record<DocumentCategory, readonly string[]> = {
-  branding: [...IMAGE_TYPES, 'image/svg+xml'],
+  // SVG is left out everywhere because it can carry scripts.
+  branding: IMAGE_TYPES,
   'student-photo': IMAGE_TYPES,
   'staff-photo': IMAGE_TYPES,
   certificate: PAPER_TYPES,

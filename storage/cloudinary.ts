@@ -38,7 +38,6 @@ const IMAGE_FORMATS: Record<string, string> = {
   'image/png': 'png',
   'image/webp': 'webp',
   'image/gif': 'gif',
-  'image/svg+xml': 'svg',
 }
 
 /**
