@@ -18,6 +18,7 @@ import { createErrorHandler, validationHook } from './errors'
 import { createDrRoutes } from './dr-routes'
 import { createOpsRoutes } from './ops-routes'
 import type { Principal } from './principal'
+import type { PrincipalCache } from './principal-cache'
 import { logRequests } from './request-logging'
 import { RouteCatalog } from './route-catalog'
 import { registerSchoolRecords } from './school-records'
@@ -36,6 +37,8 @@ export interface AppDependencies {
   storage?: DocumentStorage
   /** Receives every 500 with its request id, route and role; unset means Sentry is off. */
   errorReporter?: ErrorReporter
+  /** Saves the identity lookup of recently seen tokens and sessions; unset looks up every request. */
+  principalCache?: PrincipalCache
 }
 
 // How long /readyz waits for each dependency before calling it unreachable.
@@ -65,7 +68,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
     return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, temporal } }, ready ? 200 : 503)
   })
 
-  app.use('/api/*', authenticate(deps.sql))
+  app.use('/api/*', authenticate(deps.sql, deps.principalCache))
   registerAuthRoutes(app, catalog, deps.sql, {
     maxFailuresPerAccount: deps.config.auth.maxFailuresPerAccount,
     maxFailuresPerAddress: deps.config.auth.maxFailuresPerAddress,

@@ -6,6 +6,7 @@ import { findSessionUser, useApiToken, type UserAccount } from '../data/accounts
 import type { Sql } from '../data/db'
 import { reachOf, type Permission } from '../domain/permissions'
 import type { AppEnv } from './app'
+import type { PrincipalCache } from './principal-cache'
 import type { Principal } from './principal'
 
 export const SESSION_COOKIE = 'school_ops_session'
@@ -17,20 +18,34 @@ function principalOf(user: UserAccount, via: Principal['via'], sessionHash?: str
 /**
  * Identifies the caller from a bearer API token or the session cookie and stores it as
  * `principal`. A request with neither continues unauthenticated; routes decide what that means.
+ * With a cache, a token or session seen recently needs no query; see PrincipalCache for how
+ * changes reach it.
  */
-export function authenticate(sql: Sql) {
+export function authenticate(sql: Sql, cache?: PrincipalCache) {
+  async function lookUp<T extends UserAccount>(key: string, query: () => Promise<T | null>, endsAt: (user: T) => number): Promise<UserAccount | null> {
+    const cached = cache?.get(key)
+    if (cached) return cached
+    const generation = cache?.generation ?? 0
+    const user = await query()
+    if (user && cache) cache.set(key, user, generation, endsAt(user))
+    return user
+  }
+
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('authorization')
 
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(header)
-      const user = match?.[1] ? await useApiToken(sql, hashSecret(match[1])) : null
+      const tokenHash = match?.[1] ? hashSecret(match[1]) : undefined
+      const user = tokenHash ? await lookUp(`token:${tokenHash}`, () => useApiToken(sql, tokenHash), () => Infinity) : null
       if (!user) throw new HTTPException(401, { message: 'invalid or revoked API token' })
       c.set('principal', principalOf(user, 'token'))
     } else {
       const session = getCookie(c, SESSION_COOKIE)
       const sessionHash = session ? hashSecret(session) : undefined
-      const user = sessionHash ? await findSessionUser(sql, sessionHash) : null
+      const user = sessionHash
+        ? await lookUp(`session:${sessionHash}`, () => findSessionUser(sql, sessionHash), (found) => found.sessionExpiresAt.getTime())
+        : null
       if (user) c.set('principal', principalOf(user, 'session', sessionHash))
     }
     await next()

@@ -10,6 +10,7 @@ import { migrate } from '../data/migrate'
 import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
 import { createApp } from './app'
+import { listenForAuthChanges } from './principal-cache'
 
 const config = loadConfigOrExit()
 const logger = createLogger({ level: config.logLevel, name: 'api' })
@@ -39,7 +40,8 @@ const temporal = () => {
   return temporalClient
 }
 
-const app = createApp({ config, sql, temporal, logger, errorReporter })
+const principals = await listenForAuthChanges(sql, logger)
+const app = createApp({ config, sql, temporal, logger, errorReporter, principalCache: principals.cache })
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
   logger.info({ url: `http://${info.address}:${info.port}` }, 'api listening'),
 )
@@ -50,6 +52,7 @@ async function shutdown(signal: string) {
   stopping = true
   logger.info({ signal }, 'api stopping')
   server.close()
+  await principals.stop()
   await sql.end({ timeout: 5 })
   await errorReporter.flush()
   if (temporalClient) await (await temporalClient).connection.close()

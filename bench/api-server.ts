@@ -8,6 +8,7 @@
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { createApp } from '../api/app'
+import { listenForAuthChanges } from '../api/principal-cache'
 import { loadConfig } from '../config'
 import { connectDatabase, type Sql } from '../data/db'
 import { createLogger } from '../observability/logger'
@@ -30,18 +31,22 @@ function readSettings(): TargetSettings {
   return JSON.parse(raw) as TargetSettings
 }
 
-function startApp(sql: Sql, settings: TargetSettings): Promise<Server> {
+async function startApp(sql: Sql, settings: TargetSettings): Promise<Server> {
   const config = loadConfig({
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
     DATABASE_URL: settings.databaseUrl,
     NEXT_PUBLIC_APP_URL: `http://${HOST}:3000`,
   })
+  const logger = createLogger({ level: 'silent', name: 'api' })
+  // As in api/main.ts, so the benchmark measures the API as it runs in production.
+  const principals = await listenForAuthChanges(sql, logger)
   const app = createApp({
     config,
     sql,
     temporal: () => Promise.reject(new Error('bench:api runs without Temporal')),
-    logger: createLogger({ level: 'silent', name: 'api' }),
+    logger,
+    principalCache: principals.cache,
   })
 
   return new Promise((resolve) => {

@@ -67,13 +67,13 @@ export async function insertSession(sql: Queryable, session: { tokenHash: string
     VALUES (${session.tokenHash}, ${session.userId}, ${session.expiresAt})`
 }
 
-/** Returns the user of an unexpired session, or null. */
-export async function findSessionUser(sql: Queryable, tokenHash: string): Promise<UserAccount | null> {
-  const [row] = await sql<UserRow[]>`
-    SELECT ${sql(USER_COLUMNS.map((column) => `u.${column}`))}
+/** Returns the user of an unexpired session with the session's end, or null. */
+export async function findSessionUser(sql: Queryable, tokenHash: string): Promise<(UserAccount & { sessionExpiresAt: Date }) | null> {
+  const [row] = await sql<(UserRow & { expires_at: Date })[]>`
+    SELECT ${sql(USER_COLUMNS.map((column) => `u.${column}`))}, s.expires_at
       FROM user_session s JOIN app_user u ON u.id = s.user_id
      WHERE s.token_hash = ${tokenHash} AND s.expires_at > now() AND NOT u.disabled`
-  return row ? toAccount(row) : null
+  return row ? { ...toAccount(row), sessionExpiresAt: row.expires_at } : null
 }
 
 export async function deleteSession(sql: Queryable, tokenHash: string): Promise<void> {
