@@ -43,7 +43,7 @@ function visibleDocuments(sql: Queryable, caller: Principal, action: Action): Fr
   return sql`(${parts.reduce((all, next) => sql`${all} OR ${next}`)})`
 }
 
-/** The visibility condition of documents for the caller; 403 when no category is reachable. */
+/** Builds the condition of the documents the caller may see, or throws 403 when no category is reachable. */
 export function requireVisibleDocuments(sql: Queryable, c: Context<AppEnv>, action: Action): Fragment {
   const caller = principal(c)
   const scope = visibleDocuments(sql, caller, action)
@@ -174,8 +174,8 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
   })
 }
 
-// The row is gone first, so a failed file delete leaves an unreachable file, never a row
-// pointing at nothing; the log line names it for removal.
+// The row is deleted first, so a failed file delete leaves an unreachable file and never a
+// row pointing at nothing. The log line names the document for removal by hand.
 async function removeFile(files: { storage: DocumentStorage; logger: Logger }, documentId: string, file: StoredFile): Promise<void> {
   try {
     await files.storage.remove(file)

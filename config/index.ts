@@ -99,8 +99,8 @@ const envSchema = z.object({
   CLOUDINARY_API_SECRET: z.string().min(1).optional(),
   CLOUDINARY_UPLOAD_PREFIX: httpUrl.default('https://api.cloudinary.com'),
   CLOUDINARY_DELIVERY_HOST: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'must be a host name, with an optional :port').default('res.cloudinary.com'),
-  // NOTE: the 5 MiB floor is our reading of Cloudinary's smallest chunk, not checked against
-  // its documentation here; the SDK's own default is 20,000,000 bytes (cloudinary 2.11).
+  // NOTE: the 5 MiB floor is our reading of Cloudinary's smallest chunk and was not checked
+  // against its documentation. The SDK's own default is 20,000,000 bytes (cloudinary 2.11).
   CLOUDINARY_CHUNK_SIZE_MB: z.coerce.number().int().min(5).max(100).default(20),
 
   BACKUP_DATABASES: nameList
@@ -185,11 +185,11 @@ export interface Config {
   }
 }
 
-/** Where document files and backups are stored, and the credentials of each provider. */
+/** Storage settings: the providers of document files and backups, and their credentials. */
 export interface StorageConfig {
-  /** Where new document files go; `local` and `s3` are the fallbacks when Cloudinary fails. */
+  /** Provider of new document files; `local` and `s3` are the fallbacks when Cloudinary fails. */
   provider: StorageProvider
-  /** Where backups and the private categories go. */
+  /** Provider of backups and of the private categories. */
   privateProvider: PrivateProvider
   localRoot: string
   signedUrlMinutes: number

@@ -4,11 +4,14 @@ import { readdir } from 'node:fs/promises'
 import { get as httpsGet } from 'node:https'
 import { connect, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { Transform, type Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../api/app'
+import { pipeInto } from '../../api/uploads'
 import { recordEnvironmentProvider } from '../../data/document-files'
 import { createLogger } from '../../observability/logger'
 import { LocalObjectStore } from '../../storage/local'
+import type { ObjectStore, PutOptions } from '../../storage/object-store'
 import type { S3ObjectStore } from '../../storage/s3'
 import { seedSchool, seedStaff, seedUser, type SeededUser } from '../accounts-support'
 import { FakeCloudinary } from '../cloudinary-server'
@@ -310,6 +313,62 @@ describe('document files', () => {
     const partial = (await readdir(folder, { recursive: true }).catch(() => [])).map(String).filter((name) => name.endsWith('.partial'))
     return { s3: onS3.sort(), local: [...local.sort(), ...partial] }
   }
+
+  it('streams a large upload without holding it', async () => {
+    let pulled = 0
+    let stored = 0
+    let maxLag = 0
+    const counting: ObjectStore = Object.assign(Object.create(s3) as S3ObjectStore, {
+      put: (key: string, body: Readable, options?: PutOptions) => {
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            stored += chunk.length
+            done(null, chunk)
+          },
+        })
+        return s3.put(key, pipeInto(body, counter), options)
+      },
+    })
+    const config = testConfig({ DATABASE_URL: app.url, STORAGE_LOCAL_ROOT: app.storageRoot, ...storageEnvironment(fake, bucket), STORAGE_PROVIDER: 's3', DOCUMENT_MAX_UPLOAD_MB: '64' })
+    const storage = testDocumentStorage({ config, fake, s3: counting as S3ObjectStore, localRoot: app.storageRoot })
+    const api = createApp({ config, sql: app.sql, temporal: () => Promise.reject(new Error('not used')), logger: createLogger({ level: 'silent', name: 'api' }), storage })
+    const fileBytes = 48 * 1024 * 1024
+    const chunk = Buffer.alloc(64 * 1024, 0x20)
+    const boundary = 'large-upload-boundary'
+    const fieldPart = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+    const head = fieldPart('category', 'financial') + fieldPart('ownerType', 'school') + fieldPart('title', 'Ledger scan') + fieldPart('documentDate', '2025-03-01') +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ledger.pdf"\r\n\r\n%PDF-1.4\n`
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(Buffer.from(head))
+      },
+      pull(controller) {
+        maxLag = Math.max(maxLag, pulled - stored)
+        if (pulled >= fileBytes) {
+          controller.enqueue(Buffer.from(`\r\n--${boundary}--\r\n`))
+          controller.close()
+          return
+        }
+        pulled += chunk.length
+        controller.enqueue(new Uint8Array(chunk))
+      },
+    })
+
+    const response = await api.request('/api/documents/upload', {
+      method: 'POST',
+      headers: { ...users.accountant.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    const created = (await response.json()) as Json
+
+    expect(response.status).toBe(201)
+    expect(created.sizeBytes).toBe(fileBytes + '%PDF-1.4\n'.length)
+    expect(stored).toBe(created.sizeBytes)
+    // Bytes read from the client but not yet handed to the store: stream buffers only.
+    expect(maxLag).toBeGreaterThan(0)
+    expect(maxLag).toBeLessThan(2 * 1024 * 1024)
+  })
 
   it('refuses a private category at Cloudinary in the database', async () => {
     const insert = app.sql`
