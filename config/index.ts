@@ -133,6 +133,9 @@ const envSchema = z.object({
 
 export type Env = z.input<typeof envSchema>
 
+/** Names of every environment variable the configuration reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape)
+
 /** The validated configuration every process of the system reads. */
 export interface Config {
   env: 'development' | 'test' | 'production'
