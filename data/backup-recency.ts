@@ -3,7 +3,7 @@ import type { Sql } from './db'
 
 /**
  * Reads the newest verified backup of a database (by dump time, the recovery point it
- * offers) and the newest finished backup, whose status tells whether the last run failed.
+ * offers) and the newest finished backup, whose status shows whether the last run failed.
  */
 export async function readBackupRecency(sql: Sql, database: string): Promise<BackupRecency> {
   const [verified] = await sql<{ id: string; dumped_at: Date }[]>`

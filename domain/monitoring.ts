@@ -6,7 +6,7 @@
 /** Alerts the DR workflow raises; each is sent once, as it has nothing to resolve. */
 export type DrAlertKind = 'dr-stage-failed' | 'dr-failed' | 'dr-rto-warning' | 'dr-rto-breached'
 
-/** What an alert is about. Conditions have a dedup key of their own, see the `*AlertKey` functions. */
+/** Subject of an alert. Conditions have a dedup key of their own, see the `*AlertKey` functions. */
 export type AlertKind = 'uptime' | 'backup-rpo' | 'backup-failed' | 'mirror-rpo' | DrAlertKind
 
 export type AlertSeverity = 'warning' | 'critical'
@@ -21,7 +21,7 @@ export interface AlertInput {
   details?: Record<string, string | number | boolean | null>
 }
 
-/** What raising or resolving an alert did; `notified` is false when it was a repeat. */
+/** Result of raising or resolving an alert; `notified` is false when it was a repeat. */
 export interface AlertOutcome {
   key: string
   status: 'firing' | 'resolved' | 'event' | 'none'
@@ -79,7 +79,7 @@ export interface BackupRecency {
   database: string
   newestVerifiedAt: string | null
   newestVerifiedId: string | null
-  /** The newest finished backup (verified or failed), which tells whether the last run failed. */
+  /** The newest finished backup (verified or failed), which shows whether the last run failed. */
   newestFinished: { id: string; status: 'verified' | 'failed'; failureReason: string | null } | null
 }
 

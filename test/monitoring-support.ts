@@ -26,7 +26,7 @@ function close(server: Server): Promise<void> {
   })
 }
 
-/** A stand-in for the app on loopback that answers 200 on every path and can go down and up. */
+/** Starts a stand-in for the app on loopback that returns 200 on every path and can go down and up. */
 export async function startProbedApp() {
   const create = () => createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'))
   let server = create()
@@ -50,8 +50,8 @@ export async function startProbedApp() {
 }
 
 /**
- * Records the JSON bodies POSTed to it, as an alert webhook receiver would get them. It
- * answers 204, or the status set with `answerWith`, and records only what it accepted.
+ * Starts a webhook receiver that records the JSON bodies POSTed to it. It responds with 204,
+ * or the status set with `answerWith`, and records only what it accepted.
  */
 export async function startWebhookReceiver() {
   const received: Record<string, unknown>[] = []
@@ -89,7 +89,7 @@ export interface ReceivedSentryEvent {
 }
 
 /**
- * A Sentry envelope endpoint on loopback. The DSN it returns points the SDK at it, so no
+ * Starts a Sentry envelope endpoint on loopback. The DSN it returns points the SDK at it, so no
  * event leaves the machine. Envelopes are newline-separated JSON: a header, then an item
  * header and its payload per item; only `event` items are kept.
  */

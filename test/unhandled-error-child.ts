@@ -1,5 +1,5 @@
 // Child process for the unhandled-error test: installs the handlers the API and worker use,
-// then throws or rejects without a handler, as UNHANDLED_MODE says.
+// then throws or rejects without a handler, as UNHANDLED_MODE selects.
 import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
 

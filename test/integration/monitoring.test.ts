@@ -94,7 +94,7 @@ describe('uptime and backup RPO monitoring', () => {
     return id
   }
 
-  it('alerts once after failures in a row and once on recovery', async () => {
+  it('alerts once on outage and recovery', async () => {
     const key = uptimeAlertKey(config.monitoring.uptime.url)
 
     const healthy = await probeOnce()
@@ -150,7 +150,7 @@ describe('uptime and backup RPO monitoring', () => {
     expect(result.probe.statusCode).toBeNull()
   })
 
-  it('alerts when the newest verified backup is older than the RPO', async () => {
+  it('alerts on a backup beyond the RPO', async () => {
     const database = uniqueName('rpo_db')
     await insertBackup(database, 'verified', 30)
 
@@ -172,7 +172,7 @@ describe('uptime and backup RPO monitoring', () => {
     await replayAndRecord('backup-rpo', staleHandle)
   })
 
-  it('alerts on a database without any verified backup', async () => {
+  it('alerts on a database never backed up', async () => {
     const database = uniqueName('never_backed_up')
 
     const [check] = (await (await startRpoCheck([database])).result()) as BackupRpoCheck[]
@@ -182,7 +182,7 @@ describe('uptime and backup RPO monitoring', () => {
     expect((await findAlert(app.sql, backupRpoAlertKey(database)))?.message).toContain('has no verified backup')
   })
 
-  it('alerts while the last backup failed its verification', async () => {
+  it('alerts while the last backup failed', async () => {
     const database = uniqueName('failing_db')
     await insertBackup(database, 'verified', 2)
     const failedId = await insertBackup(database, 'failed', 1, 'restore drill found 3 rows missing in table student')
@@ -226,7 +226,7 @@ describe('uptime and backup RPO monitoring', () => {
     expect(finished.typedSearchAttributes.get(OPS_STATUS)).toBe('up')
   })
 
-  it('reports every operation on the status route', async () => {
+  it('reports every operation on status', async () => {
     await insertBackup(app.name, 'verified', 3)
     const http = createApp({ config, sql: app.sql, temporal: async () => harness.client, logger: createLogger({ level: 'silent', name: 'api' }) })
 

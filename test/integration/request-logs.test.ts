@@ -35,7 +35,7 @@ describe('structured logs', () => {
 
   const parsedLines = () => written.map((line) => JSON.parse(line) as LogLine)
 
-  it('carries the request id into workflow and activity logs', async () => {
+  it('carries the request id into activities', async () => {
     const response = await http.request('/api/ops/backups', { method: 'POST', headers: { ...ops.headers, 'x-request-id': 'req-e2e-logs' } })
     const { workflowId } = (await response.json()) as { workflowId: string }
     await harness.client.workflow.getHandle(workflowId).result()
@@ -57,7 +57,7 @@ describe('structured logs', () => {
     expect(workflowLine?.workflowId).toBe(workflowId)
   })
 
-  it('sets a request id when the request has none or an invalid one', async () => {
+  it('replaces a missing or invalid request id', async () => {
     const missing = await http.request('/healthz')
     const invalid = await http.request('/healthz', { headers: { 'x-request-id': 'has spaces and "quotes"' } })
 

@@ -92,7 +92,7 @@ describe('Sentry reporting', () => {
     expect(eventsTagged('requestId', 'req-sentry-401')).toEqual([])
   })
 
-  it('reports a failed activity and its failed workflow', async () => {
+  it('reports a failed activity and workflow', async () => {
     const handle = await startBackup(harness.client, { database: 'not_backed_up_db', taskQueue: config.temporal.taskQueue, requestId: 'req-sentry-activity' })
 
     await expect(handle.result()).rejects.toThrow()
