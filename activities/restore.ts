@@ -106,6 +106,9 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     if (request.backupId === undefined) throw nonRetryable('BackupNotFound', 'a restore needs a backup id or a manifest key')
 
     const backup = await findBackup(deps.catalog, request.backupId).catch(() => null)
+    if (backup?.status === 'pruned') {
+      throw nonRetryable('BackupNotFound', `backup "${backup.id}" was pruned by the retention counts (${backup.pruneReason ?? 'no reason recorded'}); choose a newer one`)
+    }
     const manifest = backup?.manifestKey
       ? await readManifestOrReject(backup.manifestKey)
       : (await listManifests(deps.storage)).find((entry) => entry.manifest.backupId === request.backupId)?.manifest

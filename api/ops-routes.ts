@@ -63,7 +63,7 @@ export function createOpsRoutes(deps: OpsRouteDependencies, catalog: RouteCatalo
   return routes
 }
 
-const VERIFICATION_BY_STATUS: Record<BackupStatus, 'passed' | 'failed' | 'pending'> = {
+const VERIFICATION_BY_STATUS: Record<Exclude<BackupStatus, 'pruned'>, 'passed' | 'failed' | 'pending'> = {
   running: 'pending',
   dumped: 'pending',
   verified: 'passed',
@@ -86,7 +86,8 @@ function presentBackup(backup: BackupRecord) {
     startedAt: backup.startedAt.toISOString(),
     dumpedAt: backup.dumpedAt?.toISOString() ?? null,
     verifiedAt: backup.verifiedAt?.toISOString() ?? null,
-    verification: VERIFICATION_BY_STATUS[backup.status],
+    // A pruned backup was verified exactly when it has a verification time.
+    verification: backup.status === 'pruned' ? (backup.verifiedAt ? 'passed' : 'failed') : VERIFICATION_BY_STATUS[backup.status],
     failureReason: backup.failureReason,
   }
 }

@@ -6,6 +6,7 @@ import { connectDatabase, type Sql } from '../data/db'
 import { databaseName } from '../domain/backup'
 import { openPrivateStore } from '../storage'
 import { backupList, backupNow, backupRestore, OperationFailedError, rebuildCatalog, type CommandContext } from './backup-commands'
+import { backupPrune } from './prune-commands'
 import { drDecide, drShowStatus, drStart, operatorName, parseStage } from './dr-commands'
 
 const USAGE = `Usage: npm run ops -- <command> [options]
@@ -20,6 +21,9 @@ Commands:
                                            recreate DATABASE and restore the backup into it;
                                            --force allows replacing the application database
   backup rebuild-catalog                   add catalog rows for every manifest in storage
+  backup prune [--database NAME] [--dry-run]
+                                           delete backups outside BACKUP_KEEP_DAILY, _WEEKLY
+                                           and _MONTHLY; --dry-run lists the decisions only
 
   dr start --reason TEXT [--target DATABASE] [--by NAME]
                                            start the DR run (one at a time) and follow its
@@ -50,6 +54,7 @@ const OPTIONS = {
     target: { type: 'string' },
     by: { type: 'string' },
     watch: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
 } as const
 
@@ -120,6 +125,8 @@ async function run(): Promise<void> {
     }
     case 'rebuild-catalog':
       return rebuildCatalog(context)
+    case 'prune':
+      return backupPrune(context, { database: checkedDatabase('database', values.database) ?? config.database.name, dryRun: values['dry-run'] })
     default:
       throw new UsageError(`unknown backup command "${command ?? ''}"`)
   }

@@ -2,8 +2,8 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import type { RestoreRequest } from '../activities/restore'
 import { backupIdFromManifestKey } from '../domain/backup'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
-import { manualBackupWorkflowId, restoreWorkflowId } from '../domain/workflow-ids'
-import type { backupWorkflow, restoreWorkflow } from '../workflows'
+import { manualBackupPruneWorkflowId, manualBackupWorkflowId, restoreWorkflowId } from '../domain/workflow-ids'
+import type { backupRetentionWorkflow, backupWorkflow, restoreWorkflow } from '../workflows'
 
 export interface StartBackupOptions {
   database: string
@@ -65,5 +65,24 @@ export async function pendingActivityProgress(handle: WorkflowHandle): Promise<{
       attempt: activity.attempt ?? 1,
       details: payload ? payloadConverter.fromPayload(payload) : null,
     }
+  })
+}
+
+/** Starts pruning one database's backups to the retention counts, as the daily schedule does. */
+export async function startBackupPrune(
+  client: Client,
+  options: { database: string; taskQueue: string; requestId?: string },
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof backupRetentionWorkflow>> {
+  return client.workflow.start('backupRetentionWorkflow', {
+    taskQueue: options.taskQueue,
+    workflowId: manualBackupPruneWorkflowId(options.database, new Date()),
+    args: [{ database: options.database }],
+    typedSearchAttributes: [
+      { key: OPS_KIND, value: 'backup-prune' },
+      { key: OPS_TARGET, value: options.database },
+      { key: OPS_TRIGGER, value: 'manual' },
+      { key: OPS_STATUS, value: 'queued' },
+    ],
+    memo: options.requestId ? { requestId: options.requestId } : undefined,
   })
 }

@@ -111,6 +111,11 @@ const envSchema = z.object({
   BACKUP_SCHEDULE_TIMEZONE: timeZone.default('UTC'),
   BACKUP_CATCHUP_WINDOW: duration.default('6h'),
   BACKUP_RESTORE_JOBS: z.coerce.number().int().min(1).max(64).default(2),
+  // At least one daily backup is kept, so the newest verified backup always survives pruning.
+  BACKUP_KEEP_DAILY: z.coerce.number().int().min(1).max(3650).default(7),
+  BACKUP_KEEP_WEEKLY: z.coerce.number().int().min(0).max(520).default(4),
+  BACKUP_KEEP_MONTHLY: z.coerce.number().int().min(0).max(1200).default(12),
+  BACKUP_PRUNE_CRON: cron.default('30 4 * * *'),
   BACKUP_SCRATCH_PREFIX: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be a lowercase identifier of at most 31 characters')
@@ -176,6 +181,8 @@ export interface Config {
     schedule: { cron: string; timezone: string; catchupWindow: string }
     restoreJobs: number
     scratchPrefix: string
+    /** How many daily, weekly and monthly backups to keep, and when pruning runs. */
+    retention: { keepDaily: number; keepWeekly: number; keepMonthly: number; pruneCron: string }
   }
   monitoring: {
     /** Sentry is off when `dsn` is null. */
@@ -302,6 +309,12 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       },
       restoreJobs: parsed.BACKUP_RESTORE_JOBS,
       scratchPrefix: parsed.BACKUP_SCRATCH_PREFIX,
+      retention: {
+        keepDaily: parsed.BACKUP_KEEP_DAILY,
+        keepWeekly: parsed.BACKUP_KEEP_WEEKLY,
+        keepMonthly: parsed.BACKUP_KEEP_MONTHLY,
+        pruneCron: parsed.BACKUP_PRUNE_CRON,
+      },
     },
     monitoring: {
       sentry: {

@@ -22,6 +22,8 @@ export interface BackupRecord {
   dumpedAt: Date | null
   verifiedAt: Date | null
   failureReason: string | null
+  prunedAt: Date | null
+  pruneReason: string | null
 }
 
 const COLUMNS = [
@@ -43,6 +45,8 @@ const COLUMNS = [
   'dumped_at',
   'verified_at',
   'failure_reason',
+  'pruned_at',
+  'prune_reason',
 ]
 
 interface BackupRow {
@@ -64,6 +68,8 @@ interface BackupRow {
   dumped_at: Date | null
   verified_at: Date | null
   failure_reason: string | null
+  pruned_at: Date | null
+  prune_reason: string | null
 }
 
 function toRecord(row: BackupRow): BackupRecord {
@@ -86,6 +92,8 @@ function toRecord(row: BackupRow): BackupRecord {
     dumpedAt: row.dumped_at,
     verifiedAt: row.verified_at,
     failureReason: row.failure_reason,
+    prunedAt: row.pruned_at,
+    pruneReason: row.prune_reason,
   }
 }
 
@@ -190,4 +198,20 @@ export async function upsertBackupFromManifest(
           total_rows = EXCLUDED.total_rows, dumped_at = EXCLUDED.dumped_at,
           verified_at = EXCLUDED.verified_at, failure_reason = EXCLUDED.failure_reason, updated_at = now()
       WHERE backup.status <> EXCLUDED.status OR backup.manifest_key IS DISTINCT FROM EXCLUDED.manifest_key`
+}
+
+/** Lists the backups of a database that still have files, for the retention counts. */
+export async function listBackupsForRetention(sql: Sql, database: string): Promise<BackupRecord[]> {
+  const rows = await sql<BackupRow[]>`
+    SELECT ${sql(COLUMNS)} FROM backup
+     WHERE database_name = ${database} AND status <> 'pruned'
+     ORDER BY started_at DESC, id DESC`
+  return rows.map(toRecord)
+}
+
+/** Marks a backup whose files the retention counts removed; its row stays as history. */
+export async function markBackupPruned(sql: Sql, id: string, reason: string): Promise<void> {
+  await sql`
+    UPDATE backup SET status = 'pruned', pruned_at = now(), prune_reason = ${reason}, updated_at = now()
+     WHERE id = ${id} AND status <> 'pruned'`
 }

@@ -7,7 +7,7 @@ export const databaseName = z
 
 export type BackupFormat = 'custom' | 'plain'
 
-export type BackupStatus = 'running' | 'dumped' | 'verified' | 'failed'
+export type BackupStatus = 'running' | 'dumped' | 'verified' | 'failed' | 'pruned'
 
 /** Row count of one table, schema-qualified, as compared between source and restore drill. */
 export const tableRowCount = z.object({ table: z.string(), rows: z.number().int().nonnegative() })

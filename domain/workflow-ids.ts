@@ -14,3 +14,11 @@ export function manualBackupWorkflowId(database: string, at: Date): string {
 export function restoreWorkflowId(backupId: string, targetDatabase: string): string {
   return `restore-${backupId}-to-${targetDatabase}`
 }
+
+export function backupPruneScheduleId(database: string): string {
+  return `backup-prune-${database}`
+}
+
+export function manualBackupPruneWorkflowId(database: string, at: Date): string {
+  return `backup-prune-${database}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`
+}

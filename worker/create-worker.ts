@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
 import { fileURLToPath } from 'node:url'
 import { createBackupActivities } from '../activities/backup'
+import { backupRetentionPolicy, createBackupRetentionActivities } from '../activities/backup-retention'
 import { createDrActivities } from '../activities/dr'
 import { createMonitoringActivities } from '../activities/monitoring'
 import { createRestoreActivities } from '../activities/restore'
@@ -62,6 +63,7 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
       alerts,
     }),
     ...createMonitoringActivities({ sql: catalog, alerts }),
+    ...createBackupRetentionActivities({ catalog, storage, policy: backupRetentionPolicy(config) }),
   }
 }
 

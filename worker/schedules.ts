@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client'
 import type { Config } from '../config'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
-import { backupScheduleId } from '../domain/workflow-ids'
+import { backupPruneScheduleId, backupScheduleId } from '../domain/workflow-ids'
 import type { Logger } from '../observability/logger'
 import { backupRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
 
@@ -36,6 +36,31 @@ export function backupScheduleOptions(config: Config, database: string): Schedul
   }
 }
 
+/** The daily pruning of one database's backups down to the retention counts. */
+export function backupPruneScheduleOptions(config: Config, database: string): ScheduleOptions {
+  const id = backupPruneScheduleId(database)
+
+  return {
+    scheduleId: id,
+    spec: { cronExpressions: [config.backup.retention.pruneCron], timezone: config.backup.schedule.timezone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'backupRetentionWorkflow',
+      workflowId: id,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ database }],
+      typedSearchAttributes: [
+        { key: OPS_KIND, value: 'backup-prune' },
+        { key: OPS_TARGET, value: database },
+        { key: OPS_TRIGGER, value: 'schedule' },
+        { key: OPS_STATUS, value: 'queued' },
+      ],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: config.backup.schedule.catchupWindow, pauseOnFailure: false },
+    state: { note: `daily pruning of the backups of ${database}, managed by the school-ops worker` },
+  }
+}
+
 /**
  * Creates each backup and monitoring schedule, or updates it to the current configuration
  * when it exists, so restarting the worker with a new time or interval takes effect.
@@ -43,6 +68,7 @@ export function backupScheduleOptions(config: Config, database: string): Schedul
 export async function ensureSchedules(client: Client, config: Config, logger: Logger): Promise<void> {
   const schedules = [
     ...config.backup.databases.map((database) => backupScheduleOptions(config, database)),
+    ...config.backup.databases.map((database) => backupPruneScheduleOptions(config, database)),
     uptimeScheduleOptions(config),
     backupRpoScheduleOptions(config),
   ]
