@@ -6,10 +6,11 @@ import {
   postgresMajorVersion,
   type BackupFormat,
   type BackupManifest,
+  type BackupSchool,
 } from '../domain/backup'
 import type { OpsTrigger } from '../domain/search-attributes'
 import { insertRunningBackup, markBackupDumped, markBackupFailed } from '../data/backup-catalog'
-import { connectDatabase, withDatabase, type Sql } from '../data/db'
+import { connectDatabase, withDatabase, type Queryable, type Sql } from '../data/db'
 import { writeManifest } from '../storage/backup-manifests'
 import type { ObjectStore } from '../storage/object-store'
 import { nonRetryable, rethrowConfigurationError } from './failures'
@@ -116,6 +117,7 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
         startedAt: run.startedAt,
         dumpedAt: now().toISOString(),
         tables: dumped.tables,
+        schools: dumped.schools,
         verification: null,
       }
       const manifestKey = manifestKeyFor(objectKey)
@@ -146,6 +148,7 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
     return source.begin('isolation level repeatable read read only', async (tx) => {
       const [exported] = await tx<{ snapshot: string }[]>`SELECT pg_export_snapshot() AS snapshot`
       if (!exported) throw new Error('pg_export_snapshot returned no row')
+      const schools = await schoolsInSnapshot(tx)
 
       const formatFlag = deps.format === 'custom' ? '--format=custom' : '--format=plain'
       const dump = runTool('pg_dump', [formatFlag, `--snapshot=${exported.snapshot}`], {
@@ -174,7 +177,7 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
 
       try {
         const [tables] = await Promise.all(steps)
-        return { tables, sizeBytes: digest.bytes, sha256: digest.sha256() }
+        return { tables, schools, sizeBytes: digest.bytes, sha256: digest.sha256() }
       } catch (error) {
         // Stop whichever step is still running before the snapshot's transaction ends.
         dump.child.kill('SIGTERM')
@@ -213,4 +216,15 @@ async function readServerVersions(serverUrl: string, database: string): Promise<
   } finally {
     await source.end()
   }
+}
+
+/**
+ * Lists the schools of an application database, so the manifest records whose data a backup
+ * contains. Other databases, such as a sample one, have no `school` table and list none.
+ */
+async function schoolsInSnapshot(tx: Queryable): Promise<BackupSchool[]> {
+  const [table] = await tx<{ found: boolean }[]>`SELECT to_regclass('public.school') IS NOT NULL AS found`
+  if (!table?.found) return []
+  const rows = await tx<{ id: string; slug: string }[]>`SELECT id::text AS id, slug FROM school ORDER BY slug`
+  return rows.map((row) => ({ id: row.id, slug: row.slug }))
 }

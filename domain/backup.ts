@@ -13,6 +13,10 @@ export type BackupStatus = 'running' | 'dumped' | 'verified' | 'failed' | 'prune
 export const tableRowCount = z.object({ table: z.string(), rows: z.number().int().nonnegative() })
 export type TableRowCount = z.infer<typeof tableRowCount>
 
+/** A school whose rows a backup contains. All schools share one database, so one backup has many. */
+export const backupSchool = z.object({ id: z.string(), slug: z.string() })
+export type BackupSchool = z.infer<typeof backupSchool>
+
 /**
  * The manifest written beside every backup object. It is enough to rebuild the catalog row
  * when the database that holds the catalog is the thing that was lost.
@@ -32,6 +36,11 @@ export const backupManifest = z.object({
   startedAt: z.string(),
   dumpedAt: z.string(),
   tables: z.array(tableRowCount),
+  /**
+   * The schools in the dumped database, read in the dump's snapshot. It is empty for a
+   * database without a `school` table and absent from manifests written before it existed.
+   */
+  schools: z.array(backupSchool).optional(),
   verification: z
     .object({
       status: z.enum(['verified', 'failed']),
