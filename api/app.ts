@@ -76,7 +76,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
     sessionHours: deps.config.auth.sessionHours,
     secureCookie: deps.config.env === 'production',
   })
-  registerSettingsRoutes(app, catalog, deps.sql)
+  registerSettingsRoutes(app, catalog, deps.sql, deps.config.storage)
   registerSchoolRecords(app, catalog, deps.sql)
   registerStudentImportRoutes(app, catalog, deps.sql)
   const storage = deps.storage ?? openDocumentStorage(deps.config)

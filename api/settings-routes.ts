@@ -1,8 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { HTTPException } from 'hono/http-exception'
+import type { StorageConfig } from '../config'
 import { insertAuditEvent } from '../data/audit'
 import type { Sql } from '../data/db'
 import { camelRow, updateRecord, type TableSpec } from '../data/records'
+import type { StorageProvider } from '../domain/documents'
 import { schoolSettingsInput, schoolSettingsRecord } from '../domain/records'
 import type { AppEnv } from './app'
 import { principal, requirePermission } from './authentication'
@@ -31,8 +33,11 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-/** Registers reading and updating the caller's school settings. */
-export function registerSettingsRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql): void {
+/**
+ * Registers reading and updating the caller's school settings. With `storage`, selecting a
+ * storage provider the deployment has no credentials for is rejected.
+ */
+export function registerSettingsRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql, storage?: StorageConfig): void {
   catalog.add({ method: 'GET', path: '/api/settings', permission: 'settings:read' })
   catalog.add({ method: 'PATCH', path: '/api/settings', permission: 'settings:write' })
 
@@ -60,6 +65,9 @@ export function registerSettingsRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
       const version = expectedVersion(c.req.header('if-match'))
       const input = c.req.valid('json')
       if (input.timeZone !== undefined && !isTimeZone(input.timeZone)) throw new ValidationError({ timeZone: `unknown time zone "${input.timeZone}"` })
+      if (storage && input.storageProvider && !isConfigured(storage, input.storageProvider)) {
+        throw new ValidationError({ storageProvider: `${input.storageProvider} is not configured on this deployment; choose one of ${configuredProviders(storage).join(', ')}` })
+      }
       if (input.currentAcademicYearId) {
         const [year] = await sql`SELECT 1 FROM academic_year WHERE id = ${input.currentAcademicYearId} AND school_id = ${caller.schoolId}`
         if (!year) throw new ValidationError({ currentAcademicYearId: 'does not name an academic year of this school' })
@@ -79,4 +87,14 @@ export function registerSettingsRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
       return c.json(camelRow(outcome.after) as never, 200)
     },
   )
+}
+
+function isConfigured(storage: StorageConfig, provider: StorageProvider): boolean {
+  if (provider === 'cloudinary') return storage.cloudinary !== null
+  if (provider === 's3') return storage.s3 !== null
+  return true
+}
+
+function configuredProviders(storage: StorageConfig): StorageProvider[] {
+  return (['cloudinary', 's3', 'local'] as const).filter((provider) => isConfigured(storage, provider))
 }

@@ -370,6 +370,22 @@ describe('document files', () => {
     expect(maxLag).toBeLessThan(2 * 1024 * 1024)
   })
 
+  it('rejects selecting an unconfigured provider', async () => {
+    const localOnly = createApp({ config: testConfig({ DATABASE_URL: app.url, STORAGE_LOCAL_ROOT: app.storageRoot }), sql: app.sql, temporal: () => Promise.reject(new Error('not used')), logger: createLogger({ level: 'silent', name: 'api' }) })
+    const settings = await localOnly.request('/api/settings', { headers: users.admin.headers })
+    const patch = (storageProvider: string) =>
+      localOnly.request('/api/settings', { method: 'PATCH', headers: { ...users.admin.headers, 'content-type': 'application/json', 'if-match': settings.headers.get('etag')! }, body: JSON.stringify({ storageProvider }) })
+
+    const cloudinary = await patch('cloudinary')
+    const s3Selected = await patch('s3')
+    const [school] = await app.sql`SELECT storage_provider FROM school WHERE id = ${schoolId}`
+
+    expect(cloudinary.status).toBe(400)
+    expect(((await cloudinary.json()) as { fields: Json }).fields.storageProvider).toBe('cloudinary is not configured on this deployment; choose one of local')
+    expect(s3Selected.status).toBe(400)
+    expect(school?.storage_provider).toBeNull()
+  })
+
   it('refuses a private category at Cloudinary in the database', async () => {
     const insert = app.sql`
       INSERT INTO document (school_id, category, owner_type, title, document_date, storage_provider, storage_key, file_name, content_type, size_bytes, sha256)
