@@ -16,6 +16,7 @@ import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
 import { createErrorHandler, validationHook } from './errors'
 import { createDrRoutes } from './dr-routes'
+import { documentOpsRoutes } from './ops-openapi'
 import { createOpsRoutes } from './ops-routes'
 import type { Principal } from './principal'
 import type { PrincipalCache } from './principal-cache'
@@ -86,6 +87,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   app.route('/api/ops', createOpsRoutes(deps, catalog))
   app.route('/api/ops/dr', createDrRoutes(deps, catalog))
 
+  documentOpsRoutes(app)
   catalog.add({ method: 'GET', path: '/openapi.json', permission: 'public' })
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'school-ops API', version: '0.1.0' } })
   catalog.add({ method: 'GET', path: '/docs', permission: 'public' })

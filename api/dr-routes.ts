@@ -12,13 +12,13 @@ import type { RouteCatalog } from './route-catalog'
 
 const reason = z.string().trim().min(1, 'is required').max(500)
 
-const startDrBody = z.strictObject({
+export const startDrBody = z.strictObject({
   reason,
   /** A drill restores into another database; a real run restores the application database. */
   targetDatabase: databaseName.optional(),
 })
 
-const decisionBody = z.discriminatedUnion('kind', [
+export const decisionBody = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.enum(['approve', 'retry']), stage: z.enum(DR_STAGES), reason: reason.optional() }),
   z.strictObject({ kind: z.literal('skip'), stage: z.enum(DR_STAGES), reason }),
   z.strictObject({ kind: z.literal('abort'), reason }),

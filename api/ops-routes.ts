@@ -13,9 +13,9 @@ import { requirePermission } from './authentication'
 import { registerOpsStatusRoute } from './ops-status'
 import type { RouteCatalog } from './route-catalog'
 
-const startBackupBody = z.strictObject({ database: databaseName.optional() })
+export const startBackupBody = z.strictObject({ database: databaseName.optional() })
 
-const listBackupsQuery = z.strictObject({
+export const listBackupsQuery = z.strictObject({
   database: databaseName.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })

@@ -44,6 +44,15 @@ describe('access control', () => {
     expect(documented.filter((route) => !cataloged.has(route))).toEqual([])
   })
 
+  it('documents every API route in OpenAPI', async () => {
+    const document = (await (await http.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> }
+    const documented = new Set(Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`)))
+
+    const missing = http.catalog.routes.map((route) => `${route.method} ${route.path}`).filter((route) => route.includes(' /api/') && !documented.has(route))
+
+    expect(missing).toEqual([])
+  })
+
   it('answers every route for every role as the matrix says', async () => {
     const mismatches: string[] = []
 
