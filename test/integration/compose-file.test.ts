@@ -139,7 +139,7 @@ describe('docker-compose.yml', () => {
 
     expect(hostOf(environment.DATABASE_URL!)).toBe(postgresName)
     expect(postgres.volumes?.some((volume) => volume.endsWith(':/var/lib/postgresql/data'))).toBe(true)
-    expect(environment.TEMPORAL_ADDRESS).toBe(`${temporalName}:7233`)
+    expect(environment.TEMPORAL_ADDRESS).toBe(`${'${TEMPORAL_ADDRESS:-'}${temporalName}:7233}`)
     expect(services[temporalName]?.environment?.POSTGRES_SEEDS).toBe(postgresName)
     expect(services[temporalName]?.environment?.DB).toBe('postgres12')
   })
