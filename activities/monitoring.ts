@@ -39,14 +39,16 @@ export function createMonitoringActivities(deps: MonitoringActivityDependencies)
       error = describeFetchError(caught, input.timeoutMs)
     }
 
-    const durationMs = Math.round(performance.now() - started)
-    const ok = error === null
-    await recordUptimeProbe(deps.sql, { probeId: context.info.workflowExecution?.workflowId ?? context.info.activityId, url: input.url, probedAt, ok, statusCode, durationMs, error })
+    const probeId = context.info.workflowExecution?.workflowId ?? context.info.activityId
+    const probe = { probeId, url: input.url, probedAt, ok: error === null, statusCode, durationMs: Math.round(performance.now() - started), error }
+    // A retry after the row was written reports the stored probe, so the result and the table agree.
+    const stored = await recordUptimeProbe(deps.sql, probe)
     const consecutiveFailures = await countConsecutiveFailures(deps.sql, input.url)
 
-    if (ok) context.log.info('uptime probe succeeded', { url: input.url, statusCode, durationMs })
-    else context.log.warn('uptime probe failed', { url: input.url, statusCode, durationMs, error, consecutiveFailures })
-    return { url: input.url, ok, statusCode, durationMs, error, consecutiveFailures }
+    const fields = { url: input.url, statusCode: stored.statusCode, durationMs: stored.durationMs }
+    if (stored.ok) context.log.info('uptime probe succeeded', fields)
+    else context.log.warn('uptime probe failed', { ...fields, error: stored.error, consecutiveFailures })
+    return { url: input.url, ok: stored.ok, statusCode: stored.statusCode, durationMs: stored.durationMs, error: stored.error, consecutiveFailures }
   }
 
   async function fireAlert(alert: AlertInput): Promise<AlertOutcome> {

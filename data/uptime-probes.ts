@@ -37,8 +37,11 @@ function toRecord(row: UptimeProbeRow): UptimeProbeRecord {
   }
 }
 
-/** Stores a probe once per probe id and drops rows older than the retention period. */
-export async function recordUptimeProbe(sql: Sql, probe: UptimeProbeRecord): Promise<void> {
+/**
+ * Stores a probe once per probe id, drops rows older than the retention period and returns
+ * the stored probe, which is an earlier attempt's when a retried activity probed again.
+ */
+export async function recordUptimeProbe(sql: Sql, probe: UptimeProbeRecord): Promise<UptimeProbeRecord> {
   await sql`
     INSERT INTO uptime_probe (probe_id, url, probed_at, ok, status_code, duration_ms, error)
     VALUES (${probe.probeId}, ${probe.url}, ${probe.probedAt}, ${probe.ok}, ${probe.statusCode},
@@ -47,6 +50,10 @@ export async function recordUptimeProbe(sql: Sql, probe: UptimeProbeRecord): Pro
   await sql`
     DELETE FROM uptime_probe
      WHERE url = ${probe.url} AND probed_at < ${probe.probedAt}::timestamptz - make_interval(days => ${PROBE_RETENTION_DAYS})`
+
+  const [stored] = await sql<UptimeProbeRow[]>`SELECT ${sql(COLUMNS)} FROM uptime_probe WHERE probe_id = ${probe.probeId}`
+  if (!stored) throw new Error(`uptime probe ${probe.probeId} was not stored`)
+  return toRecord(stored)
 }
 
 /** Counts the failed probes of a URL since its newest successful one. */

@@ -1,10 +1,12 @@
 import type { WorkflowHandle } from '@temporalio/client'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils'
-import { Worker } from '@temporalio/worker'
+import { MockActivityEnvironment } from '@temporalio/testing'
+import { DefaultLogger, Worker } from '@temporalio/worker'
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMonitoringActivities } from '../../activities/monitoring'
 import { createApp } from '../../api/app'
 import { findAlert } from '../../data/ops-alerts'
 import {
@@ -14,9 +16,12 @@ import {
   UPTIME_SCHEDULE_ID,
   uptimeAlertKey,
   type BackupRpoCheck,
+  type UptimeProbeResult,
   type UptimeWorkflowResult,
 } from '../../domain/monitoring'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../../domain/search-attributes'
+import { createAlertChannel } from '../../observability/alert-channel'
+import { disabledErrorReporter } from '../../observability/error-reporting'
 import { createLogger } from '../../observability/logger'
 import { LocalObjectStore } from '../../storage/local'
 import { ensureSchedules } from '../../worker/schedules'
@@ -148,6 +153,24 @@ describe('uptime and backup RPO monitoring', () => {
     expect(result.probe.ok).toBe(false)
     expect(result.probe.error).toBe('no answer within 500 ms')
     expect(result.probe.statusCode).toBeNull()
+  })
+
+  it('records a retried probe once', async () => {
+    const activities = createMonitoringActivities({ sql: app.sql, alerts: createAlertChannel({ sql: app.sql, reporter: disabledErrorReporter, webhookUrl: null, environment: 'test' }) })
+    const url = `${probed.url}/retried`
+    const attempt = (): Promise<UptimeProbeResult> =>
+      new MockActivityEnvironment({ workflowExecution: { workflowId: `${runPrefix}-retried`, runId: 'run-1' } }, { logger: new DefaultLogger('WARN') }).run(activities.probeApp, { url, timeoutMs: 1_000 })
+
+    const first = await attempt()
+    await probed.goDown()
+    const retried = await attempt()
+    await probed.comeUp()
+    const [rows] = await app.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM uptime_probe WHERE url = ${url}`
+
+    expect(first.ok).toBe(true)
+    expect(retried.ok).toBe(true)
+    expect(retried.durationMs).toBe(first.durationMs)
+    expect(rows?.count).toBe(1)
   })
 
   it('alerts on a backup beyond the RPO', async () => {
