@@ -47,24 +47,27 @@ async function probe(check: () => Promise<void>): Promise<string> {
 export function createDrActivities(deps: DrActivityDependencies) {
   /** Probes the target database, the running app and private storage, and records which failed. */
   async function identifyPointOfFailure(input: { targetDatabase: string }): Promise<PointOfFailure> {
-    const database = await probe(async () => {
-      const sql = connectDatabase(withDatabase(deps.serverUrl, input.targetDatabase), { max: 1, connectTimeoutSeconds: PROBE_TIMEOUT_MS / 1000 })
-      try {
-        await sql`SELECT version FROM schema_migration LIMIT 1`
-      } finally {
-        await sql.end({ timeout: 1 })
-      }
-    })
-    const app = await probe(async () => {
-      const response = await fetch(`${deps.appUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
-      await response.body?.cancel()
-      if (response.status !== 200) throw new Error(`GET /healthz answered ${response.status}`)
-    })
-    const storage = await probe(async () => {
-      const key = `dr-probes/${Date.now()}-${Math.random().toString(36).slice(2)}.txt`
-      await deps.storage.put(key, Readable.from(['probe']))
-      await deps.storage.delete(key)
-    })
+    // The probes run side by side: in a real outage each may wait its whole timeout.
+    const [database, app, storage] = await Promise.all([
+      probe(async () => {
+        const sql = connectDatabase(withDatabase(deps.serverUrl, input.targetDatabase), { max: 1, connectTimeoutSeconds: PROBE_TIMEOUT_MS / 1000 })
+        try {
+          await sql`SELECT version FROM schema_migration LIMIT 1`
+        } finally {
+          await sql.end({ timeout: 1 })
+        }
+      }),
+      probe(async () => {
+        const response = await fetch(`${deps.appUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+        await response.body?.cancel()
+        if (response.status !== 200) throw new Error(`GET /healthz answered ${response.status}`)
+      }),
+      probe(async () => {
+        const key = `dr-probes/${Date.now()}-${Math.random().toString(36).slice(2)}.txt`
+        await deps.storage.put(key, Readable.from(['probe']))
+        await deps.storage.delete(key)
+      }),
+    ])
 
     const failed = (['database', 'app', 'storage'] as const).filter((part) => ({ database, app, storage })[part] !== 'ok')
     Context.current().log.info('point of failure identified', { database, app, storage })

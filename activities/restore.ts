@@ -13,7 +13,7 @@ import { InvalidObjectKeyError, ObjectNotFoundError, type ObjectStore } from '..
 import { isProtectedDatabase, recreateDatabase } from './databases'
 import { nonRetryable } from './failures'
 import { captureTool, libpqEnvironment, runTool } from './postgres-tools'
-import { countTableRows } from './row-counts'
+import { countTableRowsInParallel } from './row-counts'
 import { DigestStream } from './stream-digest'
 
 export interface RestoreActivityDependencies {
@@ -234,9 +234,10 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
   }
 
   async function countRows(target: string) {
-    const restored = connectDatabase(withDatabase(deps.serverUrl, target), { max: 1 })
+    // Nothing else writes to the fresh restore yet, so its tables are counted side by side.
+    const restored = connectDatabase(withDatabase(deps.serverUrl, target), { max: deps.jobs })
     try {
-      return await countTableRows(restored)
+      return await countTableRowsInParallel(restored, deps.jobs)
     } finally {
       await restored.end()
     }
