@@ -12,13 +12,13 @@ export interface BackupRetentionDependencies {
   now?: () => Date
 }
 
-/** The retention counts of the configuration; days, weeks and months follow the backup schedule's time zone. */
+/** Returns the configured retention counts, with days, weeks and months in the backup schedule's time zone. */
 export function backupRetentionPolicy(config: Config): BackupRetentionPolicy {
   const { retention, schedule } = config.backup
   return { keepDaily: retention.keepDaily, keepWeekly: retention.keepWeekly, keepMonthly: retention.keepMonthly, timeZone: schedule.timezone }
 }
 
-/** What one pruning run did: counts only, so the result stays small however many backups exist. */
+/** Summary of one pruning run. It holds counts only, so it stays small however many backups exist. */
 export interface BackupPruningSummary {
   database: string
   kept: number

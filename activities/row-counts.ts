@@ -22,8 +22,8 @@ export async function countTableRows(
 
 /**
  * Counts the rows of every user table like countTableRows, with `workers` queries running at
- * once. Give it a pool of at least that many connections; it is for a database no one writes
- * to, such as a fresh restore, because the counts do not share one snapshot.
+ * once on a pool of at least that many connections. The counts do not share one snapshot, so
+ * use it only on a database no one writes to, such as a fresh restore.
  */
 export async function countTableRowsInParallel(sql: Queryable, workers: number): Promise<TableRowCount[]> {
   const tables = await listUserTables(sql)
