@@ -6,6 +6,7 @@ import { connectDatabase, type Sql } from '../data/db'
 import { databaseName } from '../domain/backup'
 import { openPrivateStore } from '../storage'
 import { backupList, backupNow, backupRestore, OperationFailedError, rebuildCatalog, type CommandContext } from './backup-commands'
+import { mirrorNow } from './mirror-commands'
 import { backupPrune } from './prune-commands'
 import { drDecide, drShowStatus, drStart, operatorName, parseStage } from './dr-commands'
 
@@ -24,6 +25,9 @@ Commands:
   backup prune [--database NAME] [--dry-run]
                                            delete backups outside BACKUP_KEEP_DAILY, _WEEKLY
                                            and _MONTHLY; --dry-run lists the decisions only
+
+  mirror now                               copy what is new or changed in private storage
+                                           to the mirror, and print the counts
 
   dr start --reason TEXT [--target DATABASE] [--by NAME]
                                            start the DR run (one at a time) and follow its
@@ -101,6 +105,10 @@ async function run(): Promise<void> {
   const [group, command, argument] = positionals
   if (values.help || group === undefined) return void process.stdout.write(USAGE)
   if (group === 'dr') return runDr(command, argument)
+  if (group === 'mirror') {
+    if (command !== 'now') throw new UsageError(`unknown mirror command "${command ?? ''}"`)
+    return mirrorNow(context)
+  }
   if (group !== 'backup') throw new UsageError(`unknown command "${group}"`)
 
   switch (command) {

@@ -116,6 +116,13 @@ const envSchema = z.object({
   BACKUP_KEEP_WEEKLY: z.coerce.number().int().min(0).max(520).default(4),
   BACKUP_KEEP_MONTHLY: z.coerce.number().int().min(0).max(1200).default(12),
   BACKUP_PRUNE_CRON: cron.default('30 4 * * *'),
+
+  // Secondary copy of private storage: a folder, or a bucket on the S3_* server; off disables it.
+  MIRROR_PROVIDER: z.enum(['local', 's3', 'off']).default('local'),
+  MIRROR_LOCAL_ROOT: z.string().min(1).default('.data/storage/mirror'),
+  MIRROR_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  MIRROR_INTERVAL: duration.default('1h'),
+  MIRROR_PARALLELISM: z.coerce.number().int().min(1).max(64).default(4),
   BACKUP_SCRATCH_PREFIX: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,30}$/, 'must be a lowercase identifier of at most 31 characters')
@@ -184,6 +191,8 @@ export interface Config {
     /** How many daily, weekly and monthly backups to keep, and when pruning runs. */
     retention: { keepDaily: number; keepWeekly: number; keepMonthly: number; pruneCron: string }
   }
+  /** The mirror of private storage; null when MIRROR_PROVIDER is off. */
+  mirror: { provider: 'local' | 's3'; localRoot: string; s3Bucket: string | null; interval: string; parallelism: number } | null
   monitoring: {
     /** Sentry is off when `dsn` is null. */
     sentry: { dsn: string | null; environment: string; release: string }
@@ -316,6 +325,16 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
         pruneCron: parsed.BACKUP_PRUNE_CRON,
       },
     },
+    mirror:
+      parsed.MIRROR_PROVIDER === 'off'
+        ? null
+        : {
+            provider: parsed.MIRROR_PROVIDER,
+            localRoot: parsed.MIRROR_LOCAL_ROOT,
+            s3Bucket: parsed.MIRROR_S3_BUCKET ?? null,
+            interval: parsed.MIRROR_INTERVAL,
+            parallelism: parsed.MIRROR_PARALLELISM,
+          },
     monitoring: {
       sentry: {
         dsn: parsed.SENTRY_DSN ?? null,
@@ -344,6 +363,9 @@ function storageProblems(parsed: ParsedEnv): string[] {
     problems.push('S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set all four to use S3 storage')
   }
   const cloudinaryKeys = [parsed.CLOUDINARY_CLOUD_NAME, parsed.CLOUDINARY_API_KEY, parsed.CLOUDINARY_API_SECRET]
+  if (parsed.MIRROR_PROVIDER === 's3' && (!parsed.MIRROR_S3_BUCKET || !parsed.S3_ENDPOINT || !parsed.S3_ACCESS_KEY_ID || !parsed.S3_SECRET_ACCESS_KEY)) {
+    problems.push('MIRROR_S3_BUCKET: set it and S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to mirror to S3')
+  }
   const usesCloudinary = parsed.STORAGE_PROVIDER === 'cloudinary'
   if ((usesCloudinary || cloudinaryKeys.some((value) => value !== undefined)) && cloudinaryKeys.some((value) => value === undefined)) {
     problems.push('CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY and CLOUDINARY_API_SECRET: set all three to use Cloudinary')

@@ -12,6 +12,7 @@ export const NON_RETRYABLE_BACKUP_ERRORS = [
   'BackupNotFound',
   'BackupNotRestorable',
   'RoleAccessMismatch',
+  'MirrorNotConfigured',
 ] as const
 
 export type NonRetryableBackupError = (typeof NON_RETRYABLE_BACKUP_ERRORS)[number]

@@ -16,6 +16,16 @@ export function openPrivateStore(config: Config): ObjectStore {
   }
 }
 
+/** Opens the mirror of private storage, or returns null when MIRROR_PROVIDER is off. */
+export function openMirrorStore(config: Config): ObjectStore | null {
+  const { mirror } = config
+  if (!mirror) return null
+  if (mirror.provider === 'local') return new LocalObjectStore(mirror.localRoot)
+  const s3 = config.storage.s3
+  // loadConfig rejects MIRROR_PROVIDER=s3 without a bucket and the S3_* settings.
+  return s3 && mirror.s3Bucket ? new S3ObjectStore({ ...s3, bucket: mirror.s3Bucket }) : null
+}
+
 /** Opens the S3 store, or returns null when S3 is not configured. */
 export function openS3Store(config: Config): S3ObjectStore | null {
   const s3 = config.storage.s3

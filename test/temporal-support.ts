@@ -53,7 +53,7 @@ export async function startHarness(
   config: Config,
   catalog: Sql,
   storage: ObjectStore,
-  options: { errorReporter?: ErrorReporter } = {},
+  options: { errorReporter?: ErrorReporter; mirror?: ObjectStore } = {},
 ): Promise<TemporalHarness> {
   quietRuntime()
   const address = inject('temporalAddress')
@@ -67,6 +67,7 @@ export async function startHarness(
     storage,
     workflowBundle: await workflowBundle(),
     errorReporter: options.errorReporter,
+    mirror: options.mirror,
   })
 
   const running = worker.run()

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker'
 import { fileURLToPath } from 'node:url'
 import { createBackupActivities } from '../activities/backup'
+import { createMirrorActivities } from '../activities/mirror'
 import { backupRetentionPolicy, createBackupRetentionActivities } from '../activities/backup-retention'
 import { createDrActivities } from '../activities/dr'
 import { createMonitoringActivities } from '../activities/monitoring'
@@ -19,6 +20,8 @@ export interface WorkerDependencies {
   connection: NativeConnection
   catalog: Sql
   storage: ObjectStore
+  /** The mirror of private storage; unset or null when MIRROR_PROVIDER is off. */
+  mirror?: ObjectStore | null
   /** Prebuilt workflow bundle; tests pass one to skip bundling for every worker. */
   workflowBundle?: WorkerOptions['workflowBundle']
   /** Receives failed activities, failed workflows and alerts; unset means Sentry is off. */
@@ -64,6 +67,7 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
     }),
     ...createMonitoringActivities({ sql: catalog, alerts }),
     ...createBackupRetentionActivities({ catalog, storage, policy: backupRetentionPolicy(config) }),
+    ...createMirrorActivities({ catalog, primary: storage, mirror: deps.mirror ?? null, parallelism: config.mirror?.parallelism ?? 1 }),
   }
 }
 

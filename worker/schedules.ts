@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client'
 import type { Config } from '../config'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
+import { MIRROR_SCHEDULE_ID } from '../domain/mirror'
 import { backupPruneScheduleId, backupScheduleId } from '../domain/workflow-ids'
 import type { Logger } from '../observability/logger'
 import { backupRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
@@ -61,6 +62,30 @@ export function backupPruneScheduleOptions(config: Config, database: string): Sc
   }
 }
 
+/** The hourly mirror of private storage. */
+export function mirrorScheduleOptions(config: Config, interval: string): ScheduleOptions {
+  return {
+    scheduleId: MIRROR_SCHEDULE_ID,
+    spec: { intervals: [{ every: interval }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'mirrorWorkflow',
+      workflowId: MIRROR_SCHEDULE_ID,
+      taskQueue: config.temporal.taskQueue,
+      args: [{}],
+      typedSearchAttributes: [
+        { key: OPS_KIND, value: 'mirror' },
+        { key: OPS_TARGET, value: 'private-storage' },
+        { key: OPS_TRIGGER, value: 'schedule' },
+        { key: OPS_STATUS, value: 'queued' },
+      ],
+    },
+    // A run still copying when the next is due makes the next one skip; it would find the same work.
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: interval, pauseOnFailure: false },
+    state: { note: 'mirror of private storage, managed by the school-ops worker' },
+  }
+}
+
 /**
  * Creates each backup and monitoring schedule, or updates it to the current configuration
  * when it exists, so restarting the worker with a new time or interval takes effect.
@@ -69,6 +94,7 @@ export async function ensureSchedules(client: Client, config: Config, logger: Lo
   const schedules = [
     ...config.backup.databases.map((database) => backupScheduleOptions(config, database)),
     ...config.backup.databases.map((database) => backupPruneScheduleOptions(config, database)),
+    ...(config.mirror ? [mirrorScheduleOptions(config, config.mirror.interval)] : []),
     uptimeScheduleOptions(config),
     backupRpoScheduleOptions(config),
   ]

@@ -1,0 +1,158 @@
+import { Context } from '@temporalio/activity'
+import { createHash } from 'node:crypto'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Sql } from '../data/db'
+import { judgeMirrorRun, NO_MIRROR_COUNTS, type MirrorCounts, type MirrorRunStatus } from '../domain/mirror'
+import type { ObjectStore, StoredObject } from '../storage/object-store'
+import { nonRetryable } from './failures'
+
+export interface MirrorDependencies {
+  catalog: Sql
+  primary: ObjectStore
+  /** The secondary store; null when MIRROR_PROVIDER is off, which fails runs without retrying. */
+  mirror: ObjectStore | null
+  /** Objects copied at once within a batch. */
+  parallelism: number
+}
+
+// Probe objects the DR run writes and deletes at once; they are not data.
+const SKIPPED_PREFIXES = ['dr-probes/']
+const ATTEMPTS_PER_OBJECT = 3
+
+interface MirroredRow {
+  key: string
+  sha256: string
+  size_bytes: string
+  source_modified_at: Date
+}
+
+/** Compares keys byte by byte, the order S3 lists them in. */
+function keyAfter(key: string, cursor: string | null): boolean {
+  return cursor === null || Buffer.compare(Buffer.from(key), Buffer.from(cursor)) > 0
+}
+
+async function hashOf(store: ObjectStore, key: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of await store.get(key)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** Streams one object from the primary into the mirror and returns the SHA-256 of what was copied. */
+async function copyObject(deps: { primary: ObjectStore; mirror: ObjectStore }, key: string): Promise<string> {
+  const hash = createHash('sha256')
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      done(null, chunk)
+    },
+  })
+  const source = await deps.primary.get(key)
+  try {
+    await Promise.all([pipeline(source, hashing), deps.mirror.put(key, hashing)])
+  } catch (error) {
+    source.destroy()
+    hashing.destroy()
+    throw error
+  }
+  return hash.digest('hex')
+}
+
+export function createMirrorActivities(options: MirrorDependencies) {
+  const mirrorStore = options.mirror
+  const deps = { ...options, mirror: mirrorStore as ObjectStore }
+
+  /**
+   * Reads up to `batchSize` objects after `startAfter` from the primary listing and brings the
+   * mirror up to date for each. An object whose size and modification time match the last copy
+   * is skipped unread. Otherwise it is hashed, and copied only when its SHA-256 differs from the
+   * last copy, so a bucket whose timestamps all changed is read once but not copied again.
+   * The mirror is never deleted from here. A retried batch starts over and skips what it copied.
+   */
+  async function mirrorBatch(input: { startAfter: string | null; batchSize: number }): Promise<{ counts: MirrorCounts; lastKey: string | null; done: boolean }> {
+    if (!mirrorStore) throw nonRetryable('MirrorNotConfigured', 'the mirror is off (MIRROR_PROVIDER=off); set MIRROR_PROVIDER to local or s3')
+    const batch: StoredObject[] = []
+    for await (const object of deps.primary.list('')) {
+      if (!keyAfter(object.key, input.startAfter) || SKIPPED_PREFIXES.some((prefix) => object.key.startsWith(prefix))) continue
+      batch.push(object)
+      if (batch.length === input.batchSize) break
+    }
+
+    const rows = await deps.catalog<MirroredRow[]>`SELECT key, sha256, size_bytes, source_modified_at FROM mirror_object WHERE key IN ${deps.catalog(batch.length > 0 ? batch.map((object) => object.key) : [''])}`
+    const mirrored = new Map(rows.map((row) => [row.key, row]))
+    const counts: MirrorCounts = { ...NO_MIRROR_COUNTS, scanned: batch.length }
+    let next = 0
+
+    const worker = async () => {
+      while (next < batch.length) {
+        const object = batch[next++]!
+        const outcome = await mirrorObjectWithRetries(object, mirrored.get(object.key))
+        if (outcome === 'failed') counts.failed++
+        else if (outcome === 'skipped') counts.skipped++
+        else {
+          counts.copied++
+          counts.bytesMoved += object.sizeBytes
+        }
+        Context.current().heartbeat({ startAfter: input.startAfter, done: counts.copied + counts.skipped + counts.failed, of: batch.length })
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, deps.parallelism) }, worker))
+
+    return { counts, lastKey: batch.at(-1)?.key ?? input.startAfter, done: batch.length < input.batchSize }
+  }
+
+  async function mirrorObjectWithRetries(object: StoredObject, last: MirroredRow | undefined): Promise<'copied' | 'skipped' | 'failed'> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await mirrorObject(object, last)
+      } catch (error) {
+        Context.current().log.warn('mirror copy failed', { key: object.key, attempt, error: (error as Error).message })
+        if (attempt === ATTEMPTS_PER_OBJECT) return 'failed'
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt))
+      }
+    }
+  }
+
+  async function mirrorObject(object: StoredObject, last: MirroredRow | undefined): Promise<'copied' | 'skipped'> {
+    if (last && Number(last.size_bytes) === object.sizeBytes && last.source_modified_at.getTime() === object.modifiedAt.getTime()) return 'skipped'
+    if (last && (await hashOf(deps.primary, object.key)) === last.sha256) {
+      await deps.catalog`UPDATE mirror_object SET source_modified_at = ${object.modifiedAt} WHERE key = ${object.key}`
+      return 'skipped'
+    }
+
+    const sha256 = await copyObject(deps, object.key)
+    await deps.catalog`
+      INSERT INTO mirror_object (key, sha256, size_bytes, source_modified_at, mirrored_at)
+      VALUES (${object.key}, ${sha256}, ${object.sizeBytes}, ${object.modifiedAt}, now())
+      ON CONFLICT (key) DO UPDATE
+        SET sha256 = EXCLUDED.sha256, size_bytes = EXCLUDED.size_bytes,
+            source_modified_at = EXCLUDED.source_modified_at, mirrored_at = EXCLUDED.mirrored_at`
+    return 'copied'
+  }
+
+  /**
+   * Records a finished run once (a retry finds the row and returns the same verdict) and
+   * judges it against the last good run's listing size.
+   */
+  async function finishMirrorRun(input: { runId: string; workflowId: string; startedAt: string; counts: MirrorCounts }): Promise<{ status: MirrorRunStatus; note: string | null }> {
+    const [existing] = await deps.catalog<{ status: MirrorRunStatus; note: string | null }[]>`SELECT status, note FROM mirror_run WHERE run_id = ${input.runId}`
+    if (existing) return existing
+
+    const [lastGood] = await deps.catalog<{ scanned: number }[]>`SELECT scanned FROM mirror_run WHERE status = 'good' ORDER BY ended_at DESC LIMIT 1`
+    const verdict = judgeMirrorRun(input.counts, lastGood?.scanned ?? null)
+    const { counts } = input
+    await deps.catalog`
+      INSERT INTO mirror_run (run_id, workflow_id, status, started_at, ended_at, scanned, copied, skipped, failed, bytes_moved, note)
+      VALUES (${input.runId}, ${input.workflowId}, ${verdict.status}, ${input.startedAt}, now(), ${counts.scanned}, ${counts.copied},
+              ${counts.skipped}, ${counts.failed}, ${counts.bytesMoved}, ${verdict.note})
+      ON CONFLICT (run_id) DO NOTHING`
+    const log = Context.current().log
+    if (verdict.status === 'good') log.info('mirror run finished', { runId: input.runId, ...counts })
+    else log.error('mirror run not good', { runId: input.runId, status: verdict.status, note: verdict.note, ...counts })
+    return verdict
+  }
+
+  return { mirrorBatch, finishMirrorRun }
+}
+
+export type MirrorActivities = ReturnType<typeof createMirrorActivities>

@@ -1,0 +1,138 @@
+import { historyToJSON } from '@temporalio/common/lib/proto-utils'
+import { Worker } from '@temporalio/worker'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startMirror } from '../../client/mirror'
+import { LocalObjectStore } from '../../storage/local'
+import type { ObjectStore } from '../../storage/object-store'
+import { readAll, createTestBucket, s3StoreFor } from '../storage-support'
+import { createTestApp, FIXTURES, testConfig, uniqueName, type TestApp } from '../support'
+import { startHarness, temporalAddressForTests, workflowBundle, type TemporalHarness } from '../temporal-support'
+
+const LARGE = randomBytes(7 * 1024 * 1024)
+const FILES: Record<string, Buffer> = {
+  'documents/payroll/März 2026 #1.pdf': Buffer.from('march payroll'),
+  'documents/sensitive/a+b%20c.txt': Buffer.from('sensitive note'),
+  'documents/financial/2026/q1.csv': Buffer.from('quarter,total\n1,100\n'),
+  'backups/school_ops/2026/12/04/backup-1.dump': LARGE,
+  'documents/payroll/april.pdf': Buffer.from('april payroll'),
+}
+
+async function putAll(store: ObjectStore, files: Record<string, Buffer>): Promise<void> {
+  for (const [key, body] of Object.entries(files)) await store.put(key, Readable.from([body]))
+}
+
+describe('mirror of private storage', () => {
+  let app: TestApp
+  let primary: ObjectStore
+  let mirror: ObjectStore
+  let harness: TemporalHarness
+  const taskQueue = uniqueName('mirror_tq')
+
+  beforeAll(async () => {
+    app = await createTestApp()
+    primary = s3StoreFor(await createTestBucket())
+    mirror = s3StoreFor(await createTestBucket())
+    const config = testConfig({ DATABASE_URL: app.url, TEMPORAL_ADDRESS: temporalAddressForTests(), TEMPORAL_TASK_QUEUE: taskQueue })
+    harness = await startHarness(config, app.sql, primary, { mirror })
+  })
+
+  afterAll(async () => {
+    await harness?.close()
+    await app?.cleanup()
+  })
+
+  const run = async (batchSize = 2) => (await startMirror(harness.client, { taskQueue, batchSize })).result()
+
+  it('copies every object on the first run', async () => {
+    await putAll(primary, FILES)
+
+    const handle = await startMirror(harness.client, { taskQueue, batchSize: 2 })
+    const result = await handle.result()
+    await recordHistory(await handle.fetchHistory())
+
+    expect(result.status).toBe('good')
+    expect(result.copied).toBe(5)
+    expect(result.bytesMoved).toBe(Object.values(FILES).reduce((sum, body) => sum + body.length, 0))
+    for (const [key, body] of Object.entries(FILES)) expect((await readAll(await mirror.get(key))).equals(body)).toBe(true)
+  })
+
+  it('copies exactly what changed', async () => {
+    await primary.put('documents/payroll/april.pdf', Readable.from([Buffer.from('april payroll, corrected')]))
+    await primary.put('documents/payroll/may.pdf', Readable.from([Buffer.from('may payroll')]))
+
+    const result = await run()
+
+    expect(result.scanned).toBe(6)
+    expect(result.copied).toBe(2)
+    expect(result.skipped).toBe(4)
+    expect((await readAll(await mirror.get('documents/payroll/april.pdf'))).toString()).toBe('april payroll, corrected')
+  })
+
+  it('copies nothing when only timestamps changed', async () => {
+    await putAll(primary, FILES)
+    await primary.put('documents/payroll/april.pdf', Readable.from([Buffer.from('april payroll, corrected')]))
+
+    const result = await run()
+
+    expect(result.copied).toBe(0)
+    expect(result.skipped).toBe(6)
+    expect(result.status).toBe('good')
+  })
+
+  it('refuses a listing far smaller than the last good run', async () => {
+    for (const key of Object.keys(FILES)) await primary.delete(key)
+
+    const result = await run()
+    const [row] = await app.sql<{ status: string; note: string }[]>`SELECT status, note FROM mirror_run ORDER BY ended_at DESC LIMIT 1`
+
+    expect(result.status).toBe('refused')
+    expect(row?.note).toContain('under half of the last good run')
+    expect(await mirror.stat('documents/payroll/März 2026 #1.pdf')).not.toBeNull()
+  })
+})
+
+describe('mirror of a local folder', () => {
+  let app: TestApp
+  let roots: string[]
+  let harness: TemporalHarness
+  const taskQueue = uniqueName('mirror_local_tq')
+
+  beforeAll(async () => {
+    app = await createTestApp()
+    roots = [await mkdtemp(join(tmpdir(), 'mirror-primary-')), await mkdtemp(join(tmpdir(), 'mirror-copy-'))]
+    const config = testConfig({ DATABASE_URL: app.url, TEMPORAL_ADDRESS: temporalAddressForTests(), TEMPORAL_TASK_QUEUE: taskQueue })
+    harness = await startHarness(config, app.sql, new LocalObjectStore(roots[0]!), { mirror: new LocalObjectStore(roots[1]!) })
+  })
+
+  afterAll(async () => {
+    await harness?.close()
+    await app?.cleanup()
+    for (const root of roots ?? []) await rm(root, { recursive: true, force: true })
+  })
+
+  it('pages through many objects across continue-as-new', async () => {
+    const primary = new LocalObjectStore(roots[0]!)
+    for (let index = 0; index < 25; index++) await primary.put(`documents/notes/${String(index).padStart(3, '0')}.txt`, Readable.from([`note ${index}`]))
+    await writeFile(join(roots[0]!, 'documents', 'notes', 'left.txt.1234.partial'), 'half written')
+
+    const handle = await startMirror(harness.client, { taskQueue, batchSize: 1 })
+    const result = await handle.result()
+    const firstRun = await harness.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory()
+
+    expect(result.status).toBe('good')
+    expect(result.copied).toBe(25)
+    expect(firstRun.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy()
+    expect(await new LocalObjectStore(roots[1]!).stat('documents/notes/024.txt')).not.toBeNull()
+  })
+})
+
+/** Replays the run's history now and, with RECORD_HISTORIES=1, stores it for the replay test. */
+async function recordHistory(history: Awaited<ReturnType<Awaited<ReturnType<typeof startMirror>>['fetchHistory']>>): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'mirror')
+  if (process.env.RECORD_HISTORIES === '1') await writeFile(join(FIXTURES, 'histories', 'mirror-workflow.json'), historyToJSON(history))
+}

@@ -1,0 +1,54 @@
+import { continueAsNew, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow'
+import type { MirrorActivities } from '../activities/mirror'
+import { addCounts, NO_MIRROR_COUNTS, type MirrorCounts, type MirrorRunStatus } from '../domain/mirror'
+import { OPS_STATUS } from '../domain/search-attributes'
+
+export interface MirrorWorkflowInput {
+  /** Objects per batch activity; default 500. */
+  batchSize?: number
+  /** Set by continue-as-new: where the listing goes on, and what the run counted so far. */
+  resume?: { runId: string; startedAt: string; startAfter: string | null; counts: MirrorCounts }
+}
+
+export interface MirrorRunResult extends MirrorCounts {
+  status: MirrorRunStatus
+  note: string | null
+}
+
+// A batch lists, hashes and copies up to batchSize objects; heartbeats show each object.
+const { mirrorBatch } = proxyActivities<MirrorActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
+})
+const { finishMirrorRun } = proxyActivities<MirrorActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 10 },
+})
+
+// Batches per workflow run before continue-as-new, so the history stays small at any size.
+const BATCHES_PER_HISTORY = 20
+
+/**
+ * Copies what is new or changed in private storage to the mirror, batch by batch through the
+ * primary's key order. Only keys and counts pass through the history.
+ */
+export async function mirrorWorkflow(input: MirrorWorkflowInput = {}): Promise<MirrorRunResult> {
+  const info = workflowInfo()
+  const batchSize = input.batchSize ?? 500
+  const run = input.resume ?? { runId: info.firstExecutionRunId, startedAt: info.startTime.toISOString(), startAfter: null, counts: NO_MIRROR_COUNTS }
+  let { startAfter, counts } = run
+  upsertSearchAttributes([{ key: OPS_STATUS, value: 'copying' }])
+
+  for (let batch = 0; batch < BATCHES_PER_HISTORY; batch++) {
+    const result = await mirrorBatch({ startAfter, batchSize })
+    counts = addCounts(counts, result.counts)
+    startAfter = result.lastKey
+    if (result.done) {
+      const verdict = await finishMirrorRun({ runId: run.runId, workflowId: info.workflowId, startedAt: run.startedAt, counts })
+      upsertSearchAttributes([{ key: OPS_STATUS, value: verdict.status }])
+      return { ...counts, ...verdict }
+    }
+  }
+  return continueAsNew<typeof mirrorWorkflow>({ batchSize, resume: { ...run, startAfter, counts } })
+}
