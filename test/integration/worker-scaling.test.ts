@@ -30,14 +30,22 @@ async function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signal
   await exited
 }
 
-/** Polls until `find` returns a value; the worker processes need a few seconds to start. */
+/**
+ * Polls until `find` returns a value. A failed call is retried too, because a dev server busy
+ * with other test files may let a describe call pass its deadline.
+ */
 async function waitFor<T>(description: string, find: () => Promise<T | undefined>): Promise<T> {
+  let lastError: unknown = null
   for (let tries = 0; tries < 1200; tries++) {
-    const found = await find()
-    if (found !== undefined) return found
+    try {
+      const found = await find()
+      if (found !== undefined) return found
+    } catch (error) {
+      lastError = error
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`${description} did not happen within 120 s`)
+  throw new Error(`${description} did not happen within 120 s`, { cause: lastError })
 }
 
 async function createSourceDatabase(name: string): Promise<void> {
