@@ -4,9 +4,11 @@ import type { Config } from '../config'
 import { listBackups } from '../data/backup-catalog'
 import { readBackupRecency } from '../data/backup-recency'
 import type { Sql } from '../data/db'
+import { readMirrorRuns } from '../data/mirror-runs'
 import { listFiringAlerts } from '../data/ops-alerts'
 import { countConsecutiveFailures, findLatestProbe } from '../data/uptime-probes'
 import { DATABASE_RPO_MS } from '../domain/dr'
+import { MIRROR_RPO_MS } from '../domain/monitoring'
 import { DR_STAGE, OPS_STATUS } from '../domain/search-attributes'
 import { DR_WORKFLOW_ID } from '../workflows/dr-definitions'
 import type { AppEnv } from './app'
@@ -27,8 +29,9 @@ export function registerOpsStatusRoute(routes: Hono<AppEnv>, deps: OpsStatusDepe
   catalog.add({ method: 'GET', path: '/api/ops/status', permission: 'ops-status:read' })
 
   routes.get('/status', requirePermission('ops-status:read'), async (c) => {
-    const [backups, dr, uptime, alerts] = await Promise.all([
+    const [backups, mirror, dr, uptime, alerts] = await Promise.all([
       Promise.all(deps.config.backup.databases.map((database) => backupStatus(deps.sql, database))),
+      deps.config.mirror ? mirrorStatus(deps.sql) : { status: 'not configured' },
       drStatus(deps.temporal),
       uptimeStatus(deps.sql, deps.config.monitoring.uptime.url),
       listFiringAlerts(deps.sql),
@@ -37,8 +40,8 @@ export function registerOpsStatusRoute(routes: Hono<AppEnv>, deps: OpsStatusDepe
     return c.json({
       checkedAt: new Date().toISOString(),
       backups: { rpoHours: DATABASE_RPO_MS / 3_600_000, databases: backups },
-      // TODO: report the last mirror run and the last retention run once those workflows exist.
-      mirror: { status: 'not configured' },
+      mirror,
+      // TODO: report the last retention run once document retention enforcement exists.
       retention: { status: 'not configured' },
       dr,
       uptime,
@@ -66,6 +69,20 @@ async function backupStatus(sql: Sql, database: string) {
       ? { backupId: recency.newestVerifiedId, dumpedAt: recency.newestVerifiedAt, ageHours: round(ageMs! / 3_600_000) }
       : null,
     lastBackup: last ? { backupId: last.id, status: last.status, startedAt: last.startedAt.toISOString(), failureReason: last.failureReason } : null,
+  }
+}
+
+async function mirrorStatus(sql: Sql) {
+  const { last, lastGood } = await readMirrorRuns(sql)
+  const ageMs = lastGood === null ? null : Date.now() - lastGood.endedAt.getTime()
+  let status = 'no good run'
+  if (ageMs !== null) status = ageMs <= MIRROR_RPO_MS ? 'within RPO' : 'beyond RPO'
+
+  return {
+    status,
+    rpoHours: MIRROR_RPO_MS / 3_600_000,
+    lastGood: lastGood && ageMs !== null ? { workflowId: lastGood.workflowId, endedAt: lastGood.endedAt.toISOString(), ageMinutes: Math.round(ageMs / 60_000) } : null,
+    lastRun: last ? { workflowId: last.workflowId, status: last.status, endedAt: last.endedAt.toISOString(), copied: last.copied, failed: last.failed, note: last.note } : null,
   }
 }
 

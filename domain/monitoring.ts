@@ -40,6 +40,9 @@ export function backupFailedAlertKey(database: string): string {
   return `backup-failed:${database}`
 }
 
+/** Recovery point objective of the private-document mirror: at most one hour of new files lost. */
+export const MIRROR_RPO_MS = 3_600_000
+
 /** Activity header that carries the request id of the API call or CLI run that started a workflow. */
 export const REQUEST_ID_HEADER = 'requestId'
 

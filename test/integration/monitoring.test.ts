@@ -251,12 +251,16 @@ describe('uptime and backup RPO monitoring', () => {
 
   it('reports every operation on status', async () => {
     await insertBackup(app.name, 'verified', 3)
+    const endedAt = new Date(Date.now() - 30 * 60_000)
+    await app.sql`
+      INSERT INTO mirror_run (run_id, workflow_id, status, started_at, ended_at, scanned, copied, skipped, failed, bytes_moved, note)
+      VALUES ('mirror-run-1', 'mirror-private-storage-test', 'good', ${endedAt}, ${endedAt}, 10, 2, 8, 0, 2048, NULL)`
     const http = createApp({ config, sql: app.sql, temporal: async () => harness.client, logger: createLogger({ level: 'silent', name: 'api' }) })
 
     const response = await http.request('/api/ops/status', { headers: ops.headers })
     const body = (await response.json()) as {
       backups: { rpoHours: number; databases: { database: string; status: string; lastVerified: { ageHours: number } | null }[] }
-      mirror: { status: string }
+      mirror: { status: string; rpoHours: number; lastGood: { ageMinutes: number } | null; lastRun: { status: string; copied: number } | null }
       retention: { status: string }
       dr: { status: string }
       uptime: { url: string; status: string; consecutiveFailures: number; lastProbe: { ok: boolean } | null }
@@ -269,7 +273,11 @@ describe('uptime and backup RPO monitoring', () => {
     expect(body.backups.databases[0]?.database).toBe(app.name)
     expect(body.backups.databases[0]?.status).toBe('within RPO')
     expect(body.backups.databases[0]?.lastVerified?.ageHours).toBe(3)
-    expect(body.mirror.status).toBe('not configured')
+    expect(body.mirror.status).toBe('within RPO')
+    expect(body.mirror.rpoHours).toBe(1)
+    expect(body.mirror.lastGood?.ageMinutes).toBe(30)
+    expect(body.mirror.lastRun?.status).toBe('good')
+    expect(body.mirror.lastRun?.copied).toBe(2)
     expect(body.retention.status).toBe('not configured')
     expect(['idle', 'active']).toContain(body.dr.status)
     expect(body.uptime.url).toBe(`${probed.url}/healthz`)
@@ -278,5 +286,16 @@ describe('uptime and backup RPO monitoring', () => {
     expect(body.uptime.lastProbe?.ok).toBe(true)
     expect(body.alerts.map((alert) => alert.kind)).toContain('backup-rpo')
     expect(body.alerts.map((alert) => alert.kind)).not.toContain('uptime')
+  })
+
+  it('reports an unconfigured mirror on status', async () => {
+    const withoutMirror = testConfig({ DATABASE_URL: app.url, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, MIRROR_PROVIDER: 'off' })
+    const http = createApp({ config: withoutMirror, sql: app.sql, temporal: async () => harness.client, logger: createLogger({ level: 'silent', name: 'api' }) })
+
+    const response = await http.request('/api/ops/status', { headers: ops.headers })
+    const body = (await response.json()) as { mirror: { status: string } }
+
+    expect(response.status).toBe(200)
+    expect(body.mirror).toEqual({ status: 'not configured' })
   })
 })
