@@ -49,10 +49,18 @@ export async function startDr(client: Client, options: DrWorkflowInput & { taskQ
   }
 }
 
-/** Returns the report of the latest DR run, running or finished, or null if none ever ran. */
+/**
+ * Returns the report of the latest DR run, running or finished, or null if none ever ran. A
+ * completed run's report is its result, read from history, so it needs no worker; any other
+ * run is asked by query.
+ */
 export async function drStatus(client: Client): Promise<DrReport | null> {
+  const handle = client.workflow.getHandle<typeof drRestoreWorkflow>(DR_WORKFLOW_ID)
   try {
-    return await client.workflow.getHandle(DR_WORKFLOW_ID).query(drStatusQuery)
+    const { status } = await handle.describe()
+    if (status.name === 'COMPLETED') return await handle.result()
+    // A running run answers from its worker, and so does one that was terminated or timed out.
+    return await handle.query(drStatusQuery)
   } catch (error) {
     if ((error as { name?: string }).name === 'WorkflowNotFoundError') return null
     throw error

@@ -1,4 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server'
+import type { Client } from '@temporalio/client'
+import { DR_WORKFLOW_ID } from '../workflows/dr-definitions'
 import { createApp } from '../api/app'
 import { connectDatabase, type Sql } from '../data/db'
 import { createLogger } from '../observability/logger'
@@ -34,4 +36,14 @@ export class TargetApp {
     await this.sql?.end()
     this.sql = undefined
   }
+}
+
+/**
+ * Terminates a DR run that an earlier test file left running, because the DR workflow id is
+ * fixed and a running one blocks every new start on the shared test server.
+ */
+export async function endLeftoverDrRun(client: Client): Promise<void> {
+  const handle = client.workflow.getHandle(DR_WORKFLOW_ID)
+  const description = await handle.describe().catch(() => null)
+  if (description?.status.name === 'RUNNING') await handle.terminate('left running by an earlier test')
 }

@@ -7,7 +7,7 @@ import { startBackup } from '../../client/backups'
 import { startDr } from '../../client/dr'
 import { connectDatabase } from '../../data/db'
 import { seedSchool, seedUser } from '../accounts-support'
-import { TargetApp } from '../dr-support'
+import { endLeftoverDrRun, TargetApp } from '../dr-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, uniqueName, type TestApp } from '../support'
 import { temporalAddressForTests } from '../temporal-support'
@@ -76,6 +76,7 @@ describe('DR run with a worker killed during the restore', () => {
     }
     connection = await Connection.connect({ address: temporalAddressForTests() })
     client = new Client({ connection })
+    await endLeftoverDrRun(client)
     worker = startWorker(env)
     const backup = await startBackup(client, { database: app.name, taskQueue: env.TEMPORAL_TASK_QUEUE! })
     await backup.result()

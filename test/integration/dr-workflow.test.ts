@@ -14,7 +14,7 @@ import type { DrReport } from '../../domain/dr'
 import { createLogger } from '../../observability/logger'
 import { LocalObjectStore } from '../../storage/local'
 import { seedSchool, seedUser } from '../accounts-support'
-import { TargetApp } from '../dr-support'
+import { endLeftoverDrRun, TargetApp } from '../dr-support'
 import { runOps } from '../cli-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, FIXTURES, testConfig, uniqueName, type TestApp } from '../support'
@@ -72,6 +72,7 @@ describe('DR restore workflow', () => {
       DR_HEALTH_TIMEOUT_SECONDS: '30',
     })
     harness = await startHarness(config, app.sql, storage)
+    await endLeftoverDrRun(harness.client)
 
     const backup = await startBackup(harness.client, { database: app.name, taskQueue: config.temporal.taskQueue })
     await backup.result()
@@ -96,7 +97,8 @@ describe('DR restore workflow', () => {
   })
 
   async function waitFor(predicate: (report: DrReport) => boolean): Promise<DrReport> {
-    for (let tries = 0; tries < 200; tries++) {
+    // Up to a minute: on a busy 2-core machine a stage can take tens of seconds.
+    for (let tries = 0; tries < 600; tries++) {
       const report = await drStatus(harness.client)
       if (report && predicate(report)) return report
       await new Promise((resolve) => setTimeout(resolve, 100))
