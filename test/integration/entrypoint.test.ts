@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { backupPruneScheduleId, backupScheduleId } from '../../domain/workflow-ids'
 import { ROOT } from '../deploy-support'
 import { freePort } from '../global-setup'
 import { createTestApp, uniqueName, type TestApp } from '../support'
@@ -63,7 +64,9 @@ describe('image entry point, run outside Docker', () => {
   })
 
   afterAll(async () => {
-    await client?.schedule.getHandle(`backup-${app.name}`).delete().catch(() => undefined)
+    for (const scheduleId of [backupScheduleId(app.name), backupPruneScheduleId(app.name)]) {
+      await client?.schedule.getHandle(scheduleId).delete().catch(() => undefined)
+    }
     await connection?.close()
     await app?.cleanup()
   })

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackup } from '../../client/backups'
 import { connectDatabase, withDatabase } from '../../data/db'
-import { backupScheduleId } from '../../domain/workflow-ids'
+import { backupPruneScheduleId, backupScheduleId } from '../../domain/workflow-ids'
 import { LocalObjectStore } from '../../storage/local'
 import { ROOT } from '../deploy-support'
 import { createDatabase, createTestApp, dropDatabase, SERVER_URL, uniqueName, type TestApp } from '../support'
@@ -89,7 +89,9 @@ describe('two workers on one task queue', () => {
   afterAll(async () => {
     for (const worker of workers) await stopWorker(worker, 'SIGTERM')
     for (const database of databases) {
-      await client?.schedule.getHandle(backupScheduleId(database)).delete().catch(() => undefined)
+      for (const scheduleId of [backupScheduleId(database), backupPruneScheduleId(database)]) {
+        await client?.schedule.getHandle(scheduleId).delete().catch(() => undefined)
+      }
       await dropDatabase(database)
     }
     await connection?.close()
