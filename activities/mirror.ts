@@ -27,7 +27,11 @@ interface MirroredRow {
   source_modified_at: Date
 }
 
-/** Compares keys byte by byte, the order S3 lists them in. */
+/**
+ * Compares keys byte by byte, the order S3 lists them in.
+ * NOTE: a store that lists in another order could make a batch skip a key; the local store
+ * has not been checked against byte order for keys with characters beyond U+FFFF.
+ */
 function keyAfter(key: string, cursor: string | null): boolean {
   return cursor === null || Buffer.compare(Buffer.from(key), Buffer.from(cursor)) > 0
 }
