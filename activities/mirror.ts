@@ -19,6 +19,19 @@ export interface MirrorDependencies {
 // Probe objects the DR run writes and deletes at once; they are not data.
 const SKIPPED_PREFIXES = ['dr-probes/']
 const ATTEMPTS_PER_OBJECT = 3
+// Differing keys a verification returns, so its result stays small.
+const MAX_EXAMPLES = 20
+
+/** What a verification batch found. */
+export interface MirrorVerifyBatch {
+  checked: number
+  missing: number
+  differing: number
+  /** Up to 20 keys with what is wrong with them. */
+  examples: string[]
+  lastKey: string | null
+  done: boolean
+}
 
 interface MirroredRow {
   key: string
@@ -42,8 +55,19 @@ async function hashOf(store: ObjectStore, key: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** Streams one object from the primary into the mirror and returns the SHA-256 of what was copied. */
-async function copyObject(deps: { primary: ObjectStore; mirror: ObjectStore }, key: string): Promise<string> {
+/** Lists up to `size` objects after `startAfter`, leaving out DR probe objects. */
+async function listBatch(store: ObjectStore, startAfter: string | null, size: number): Promise<StoredObject[]> {
+  const batch: StoredObject[] = []
+  for await (const object of store.list('')) {
+    if (!keyAfter(object.key, startAfter) || SKIPPED_PREFIXES.some((prefix) => object.key.startsWith(prefix))) continue
+    batch.push(object)
+    if (batch.length === size) break
+  }
+  return batch
+}
+
+/** Streams one object from one store into another and returns the SHA-256 of what was copied. */
+async function copyBetween(from: ObjectStore, to: ObjectStore, key: string): Promise<string> {
   const hash = createHash('sha256')
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -51,9 +75,9 @@ async function copyObject(deps: { primary: ObjectStore; mirror: ObjectStore }, k
       done(null, chunk)
     },
   })
-  const source = await deps.primary.get(key)
+  const source = await from.get(key)
   try {
-    await Promise.all([pipeline(source, hashing), deps.mirror.put(key, hashing)])
+    await Promise.all([pipeline(source, hashing), to.put(key, hashing)])
   } catch (error) {
     source.destroy()
     hashing.destroy()
@@ -75,12 +99,7 @@ export function createMirrorActivities(options: MirrorDependencies) {
    */
   async function mirrorBatch(input: { startAfter: string | null; batchSize: number }): Promise<{ counts: MirrorCounts; lastKey: string | null; done: boolean }> {
     if (!mirrorStore) throw nonRetryable('MirrorNotConfigured', 'the mirror is off (MIRROR_PROVIDER=off); set MIRROR_PROVIDER to local or s3')
-    const batch: StoredObject[] = []
-    for await (const object of deps.primary.list('')) {
-      if (!keyAfter(object.key, input.startAfter) || SKIPPED_PREFIXES.some((prefix) => object.key.startsWith(prefix))) continue
-      batch.push(object)
-      if (batch.length === input.batchSize) break
-    }
+    const batch = await listBatch(deps.primary, input.startAfter, input.batchSize)
 
     const rows = await deps.catalog<MirroredRow[]>`SELECT key, sha256, size_bytes, source_modified_at FROM mirror_object WHERE key IN ${deps.catalog(batch.length > 0 ? batch.map((object) => object.key) : [''])}`
     const mirrored = new Map(rows.map((row) => [row.key, row]))
@@ -124,7 +143,7 @@ export function createMirrorActivities(options: MirrorDependencies) {
       return 'skipped'
     }
 
-    const sha256 = await copyObject(deps, object.key)
+    const sha256 = await copyBetween(deps.primary, deps.mirror, object.key)
     await deps.catalog`
       INSERT INTO mirror_object (key, sha256, size_bytes, source_modified_at, mirrored_at)
       VALUES (${object.key}, ${sha256}, ${object.sizeBytes}, ${object.modifiedAt}, now())
@@ -156,7 +175,52 @@ export function createMirrorActivities(options: MirrorDependencies) {
     return verdict
   }
 
-  return { mirrorBatch, finishMirrorRun }
+
+  /**
+   * Compares a batch of the primary with the mirror by SHA-256, reading both copies, and
+   * returns the counts and the first differing keys. A bad copy is forgotten in the catalog,
+   * so the next mirror run replaces it.
+   */
+  async function verifyMirrorBatch(input: { startAfter: string | null; batchSize: number }): Promise<MirrorVerifyBatch> {
+    if (!mirrorStore) throw nonRetryable('MirrorNotConfigured', 'the mirror is off (MIRROR_PROVIDER=off); set MIRROR_PROVIDER to local or s3')
+    const batch = await listBatch(deps.primary, input.startAfter, input.batchSize)
+    const result: MirrorVerifyBatch = { checked: 0, missing: 0, differing: 0, examples: [], lastKey: batch.at(-1)?.key ?? input.startAfter, done: batch.length < input.batchSize }
+
+    for (const object of batch) {
+      result.checked++
+      const copy = await deps.mirror.stat(object.key)
+      const problem = copy === null ? 'missing' : (await hashOf(deps.primary, object.key)) !== (await hashOf(deps.mirror, object.key)) ? 'differs' : null
+      if (problem === 'missing') result.missing++
+      if (problem === 'differs') result.differing++
+      if (problem && result.examples.length < MAX_EXAMPLES) result.examples.push(`${object.key}: ${problem}`)
+      // Forgetting the copy makes the next mirror run copy the object again.
+      if (problem) await deps.catalog`DELETE FROM mirror_object WHERE key = ${object.key}`
+      Context.current().heartbeat({ startAfter: input.startAfter, checked: result.checked })
+    }
+    return result
+  }
+
+  /**
+   * Copies a batch of mirror objects back into primary storage where the primary lacks them,
+   * after the primary was lost. Objects the primary still has are left alone.
+   */
+  async function restoreFromMirrorBatch(input: { startAfter: string | null; batchSize: number }): Promise<{ restored: number; bytes: number; lastKey: string | null; done: boolean }> {
+    if (!mirrorStore) throw nonRetryable('MirrorNotConfigured', 'the mirror is off (MIRROR_PROVIDER=off); set MIRROR_PROVIDER to local or s3')
+    const batch = await listBatch(deps.mirror, input.startAfter, input.batchSize)
+    let restored = 0
+    let bytes = 0
+
+    for (const object of batch) {
+      if ((await deps.primary.stat(object.key)) !== null) continue
+      await copyBetween(deps.mirror, deps.primary, object.key)
+      restored++
+      bytes += object.sizeBytes
+      Context.current().heartbeat({ startAfter: input.startAfter, restored })
+    }
+    return { restored, bytes, lastKey: batch.at(-1)?.key ?? input.startAfter, done: batch.length < input.batchSize }
+  }
+
+  return { mirrorBatch, finishMirrorRun, verifyMirrorBatch, restoreFromMirrorBatch }
 }
 
 export type MirrorActivities = ReturnType<typeof createMirrorActivities>

@@ -6,7 +6,7 @@ import { connectDatabase, type Sql } from '../data/db'
 import { databaseName } from '../domain/backup'
 import { openPrivateStore } from '../storage'
 import { backupList, backupNow, backupRestore, OperationFailedError, rebuildCatalog, type CommandContext } from './backup-commands'
-import { mirrorNow } from './mirror-commands'
+import { mirrorNow, mirrorRestore, mirrorVerify } from './mirror-commands'
 import { backupPrune } from './prune-commands'
 import { drDecide, drShowStatus, drStart, operatorName, parseStage } from './dr-commands'
 
@@ -28,6 +28,8 @@ Commands:
 
   mirror now                               copy what is new or changed in private storage
                                            to the mirror, and print the counts
+  mirror verify                            compare every object with its mirror copy by SHA-256
+  mirror restore                           copy what primary storage lacks back from the mirror
 
   dr start --reason TEXT [--target DATABASE] [--by NAME]
                                            start the DR run (one at a time) and follow its
@@ -106,8 +108,10 @@ async function run(): Promise<void> {
   if (values.help || group === undefined) return void process.stdout.write(USAGE)
   if (group === 'dr') return runDr(command, argument)
   if (group === 'mirror') {
-    if (command !== 'now') throw new UsageError(`unknown mirror command "${command ?? ''}"`)
-    return mirrorNow(context)
+    if (command === 'now') return mirrorNow(context)
+    if (command === 'verify') return mirrorVerify(context)
+    if (command === 'restore') return mirrorRestore(context)
+    throw new UsageError(`unknown mirror command "${command ?? ''}"`)
   }
   if (group !== 'backup') throw new UsageError(`unknown command "${group}"`)
 

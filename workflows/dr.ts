@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  executeChild,
   isCancellation,
   log,
   proxyActivities,
@@ -15,7 +16,7 @@ import type { RestoreActivities } from '../activities/restore'
 import { DATABASE_RPO_MS, DR_STAGES, newDrReport, RTO_MS, STAGE_ATTEMPTS, type DrReport, type DrStage, type StageRecord } from '../domain/dr'
 import { NON_RETRYABLE_BACKUP_ERRORS } from '../domain/failures'
 import type { DrAlertKind } from '../domain/monitoring'
-import { DR_STAGE, OPS_STATUS } from '../domain/search-attributes'
+import { DR_STAGE, OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
 import {
   abortRunUpdate,
   approveStageUpdate,
@@ -25,6 +26,7 @@ import {
   type DrWorkflowInput,
   type StageDecision,
 } from './dr-definitions'
+import { mirrorRestoreWorkflow } from './mirror-check'
 
 // The workflow counts stage attempts itself so each one is recorded, so every stage activity
 // runs once per call.
@@ -218,7 +220,19 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
       report.recoveryPoint = backup.dumpedAt
       await bookkeeping.recordDrRun({ report, runId: info.runId }).catch((error: unknown) => log.warn('DR record not written to the restored database', { error }))
       const rpo = ageHours * 3_600_000 <= DATABASE_RPO_MS ? 'within' : 'beyond'
-      return `restored ${backup.backupId} (${restored.tables} tables, ${restored.rows} rows); backup age ${ageHours.toFixed(1)} h, ${rpo} the 24 h RPO`
+      const summary = `restored ${backup.backupId} (${restored.tables} tables, ${restored.rows} rows); backup age ${ageHours.toFixed(1)} h, ${rpo} the 24 h RPO`
+      if (!report.diagnosis?.failed.includes('storage')) return summary
+      // NOTE: this branch is tested through mirrorRestoreWorkflow alone, not in a DR drill.
+      const documents = await executeChild(mirrorRestoreWorkflow, {
+        workflowId: `${info.workflowId}-documents-${info.runId}`,
+        args: [{}],
+        typedSearchAttributes: [
+          { key: OPS_KIND, value: 'mirror' },
+          { key: OPS_TARGET, value: 'private-storage' },
+          { key: OPS_TRIGGER, value: 'manual' },
+        ],
+      })
+      return `${summary}; copied ${documents.restored} object(s) of private storage back from the mirror`
     })
 
     await runStage('verify', () => quick.verifyAccess({ targetDatabase: input.targetDatabase }))

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startMirror } from '../../client/mirror'
+import { startMirror, startMirrorRestore, startMirrorVerify } from '../../client/mirror'
 import { LocalObjectStore } from '../../storage/local'
 import type { ObjectStore } from '../../storage/object-store'
 import { readAll, createTestBucket, s3StoreFor } from '../storage-support'
@@ -84,6 +84,37 @@ describe('mirror of private storage', () => {
     expect(result.status).toBe('good')
   })
 
+  it('finds a corrupted and a missing mirror copy', async () => {
+    await mirror.put('documents/financial/2026/q1.csv', Readable.from([Buffer.from('tampered')]))
+    await mirror.delete('documents/payroll/may.pdf')
+
+    const handle = await startMirrorVerify(harness.client, { taskQueue, batchSize: 2 })
+    const found = await handle.result()
+    await recordHistory(await handle.fetchHistory(), 'mirror-verify')
+
+    expect(found.checked).toBe(6)
+    expect(found.differing).toBe(1)
+    expect(found.missing).toBe(1)
+    expect(found.examples.sort()).toEqual(['documents/financial/2026/q1.csv: differs', 'documents/payroll/may.pdf: missing'])
+  })
+
+  it('copies lost objects back from the mirror', async () => {
+    const repaired = await run()
+    await primary.delete('backups/school_ops/2026/12/04/backup-1.dump')
+    await primary.delete('documents/payroll/März 2026 #1.pdf')
+
+    const handle = await startMirrorRestore(harness.client, { taskQueue, batchSize: 2 })
+    const result = await handle.result()
+    await recordHistory(await handle.fetchHistory(), 'mirror-restore')
+    const verified = await (await startMirrorVerify(harness.client, { taskQueue })).result()
+
+    expect(repaired.copied).toBe(2)
+    expect(result.restored).toBe(2)
+    expect(result.bytes).toBe(LARGE.length + FILES['documents/payroll/März 2026 #1.pdf']!.length)
+    expect((await readAll(await primary.get('backups/school_ops/2026/12/04/backup-1.dump'))).equals(LARGE)).toBe(true)
+    expect(verified.missing + verified.differing).toBe(0)
+  })
+
   it('refuses a listing far smaller than the last good run', async () => {
     for (const key of Object.keys(FILES)) await primary.delete(key)
 
@@ -132,7 +163,7 @@ describe('mirror of a local folder', () => {
 })
 
 /** Replays the run's history now and, with RECORD_HISTORIES=1, stores it for the replay test. */
-async function recordHistory(history: Awaited<ReturnType<Awaited<ReturnType<typeof startMirror>>['fetchHistory']>>): Promise<void> {
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'mirror')
-  if (process.env.RECORD_HISTORIES === '1') await writeFile(join(FIXTURES, 'histories', 'mirror-workflow.json'), historyToJSON(history))
+async function recordHistory(history: Awaited<ReturnType<Awaited<ReturnType<typeof startMirror>>['fetchHistory']>>, name = 'mirror'): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, name)
+  if (process.env.RECORD_HISTORIES === '1') await writeFile(join(FIXTURES, 'histories', `${name}-workflow.json`), historyToJSON(history))
 }
