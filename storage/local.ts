@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { assertValidKey, ObjectNotFoundError, type ObjectStore, type StoredObject } from './object-store'
+import { assertValidKey, ObjectNotFoundError, type ListOptions, type ObjectStore, type StoredObject } from './object-store'
 
 // Files being written carry this suffix until renamed into place; listings skip them.
 const PARTIAL_SUFFIX = '.partial'
@@ -57,16 +57,19 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<StoredObject> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoredObject> {
     // Walk only the folder the prefix names; the part after its last slash filters names.
     const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : ''
     const start = folder === '' ? this.root : this.pathOf(folder)
     const keys: string[] = []
     await this.collectKeys(start, keys)
-    keys.sort()
+    // Byte order of UTF-8, as S3 lists, so a listing can go on from a key on either store.
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    const after = options.startAfter === undefined ? null : Buffer.from(options.startAfter)
 
     for (const key of keys) {
       if (!key.startsWith(prefix)) continue
+      if (after && Buffer.compare(Buffer.from(key), after) <= 0) continue
       const object = await this.stat(key)
       if (object) yield object
     }

@@ -27,8 +27,8 @@ export interface ObjectStore {
   /** Returns the object's metadata, or null when the key is absent. */
   stat(key: string): Promise<StoredObject | null>
 
-  /** Lists objects whose key starts with the prefix, in key order. */
-  list(prefix: string): AsyncIterable<StoredObject>
+  /** Lists objects whose key starts with the prefix, in key order (bytes of UTF-8). */
+  list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject>
 
   /** Deletes an object; deleting an absent key succeeds. */
   delete(key: string): Promise<void>
@@ -38,6 +38,12 @@ export interface ObjectStore {
    * without their own signing (the local folder) leave it out; the API signs those links.
    */
   signedUrl?(key: string, options: SignedUrlOptions): Promise<string>
+}
+
+/** Options of a listing. */
+export interface ListOptions {
+  /** Lists only keys after this one, so a long listing can go on where an earlier one ended. */
+  startAfter?: string
 }
 
 /** Options of a write. */

@@ -15,6 +15,7 @@ import {
   ObjectNotFoundError,
   ProviderUnavailableError,
   type ObjectStore,
+  type ListOptions,
   type PutOptions,
   type SignedUrlOptions,
   type StoredObject,
@@ -109,11 +110,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<StoredObject> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoredObject> {
     let token: string | undefined
     do {
+      // S3 applies StartAfter to the first page; the continuation token carries it on.
       const page = await this.client
-        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }))
+        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, StartAfter: token ? undefined : options.startAfter }))
         .catch((error: unknown) => Promise.reject(this.unavailable(error)))
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue

@@ -84,6 +84,18 @@ describe('LocalObjectStore', () => {
     expect((await stat(join(root, 'payroll'))).mode & 0o777).toBe(0o700)
   })
 
+  it('lists in byte order from a start key', async () => {
+    for (const key of ['list/b', 'list/a', 'list/\u00e9', 'list/Z', 'list/\u{1f600}', 'list/\uffe0']) await store.put(key, Readable.from(['x']))
+
+    const all: string[] = []
+    for await (const object of store.list('list/')) all.push(object.key)
+    const rest: string[] = []
+    for await (const object of store.list('list/', { startAfter: 'list/b' })) rest.push(object.key)
+
+    expect(all).toEqual(['list/Z', 'list/a', 'list/b', 'list/\u00e9', 'list/\uffe0', 'list/\u{1f600}'])
+    expect(rest).toEqual(['list/\u00e9', 'list/\uffe0', 'list/\u{1f600}'])
+  })
+
   it('rejects keys that escape the root', async () => {
     for (const key of ['../outside', 'a/../../b', '/absolute', 'a\\b', 'a//b', '']) {
       await expect(store.put(key, Readable.from(['x'])), key).rejects.toBeInstanceOf(InvalidObjectKeyError)

@@ -20,6 +20,18 @@ describe('S3 object store on versitygw', () => {
     store = s3StoreFor(await createTestBucket(), { partSizeBytes: 5 * 1024 * 1024 })
   })
 
+  it('lists in byte order from a start key', async () => {
+    for (const key of ['list/b', 'list/a', 'list/\u00e9', 'list/Z', 'list/\u{1f600}', 'list/\uffe0']) await store.put(key, Readable.from(['x']))
+
+    const all: string[] = []
+    for await (const object of store.list('list/')) all.push(object.key)
+    const rest: string[] = []
+    for await (const object of store.list('list/', { startAfter: 'list/b' })) rest.push(object.key)
+
+    expect(all).toEqual(['list/Z', 'list/a', 'list/b', 'list/\u00e9', 'list/\uffe0', 'list/\u{1f600}'])
+    expect(rest).toEqual(['list/\u00e9', 'list/\uffe0', 'list/\u{1f600}'])
+  })
+
   it('round-trips the awkward real file names', async () => {
     const written: { key: string; bytes: Buffer }[] = []
 
