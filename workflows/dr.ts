@@ -222,7 +222,6 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
       const rpo = ageHours * 3_600_000 <= DATABASE_RPO_MS ? 'within' : 'beyond'
       const summary = `restored ${backup.backupId} (${restored.tables} tables, ${restored.rows} rows); backup age ${ageHours.toFixed(1)} h, ${rpo} the 24 h RPO`
       if (!report.diagnosis?.failed.includes('storage')) return summary
-      // NOTE: this branch is tested through mirrorRestoreWorkflow alone, not in a DR drill.
       const documents = await executeChild(mirrorRestoreWorkflow, {
         workflowId: `${info.workflowId}-documents-${info.runId}`,
         args: [{}],
