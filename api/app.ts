@@ -16,6 +16,7 @@ import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
 import { createErrorHandler, validationHook } from './errors'
 import { createDrRoutes } from './dr-routes'
+import { createMirrorRoutes } from './mirror-routes'
 import { documentOpsRoutes } from './ops-openapi'
 import { createOpsRoutes } from './ops-routes'
 import type { Principal } from './principal'
@@ -86,6 +87,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   registerAdminRoutes(app, catalog, deps.sql)
   app.route('/api/ops', createOpsRoutes(deps, catalog))
   app.route('/api/ops/dr', createDrRoutes(deps, catalog))
+  app.route('/api/ops/mirror', createMirrorRoutes(deps, catalog))
 
   documentOpsRoutes(app)
   catalog.add({ method: 'GET', path: '/openapi.json', permission: 'public' })

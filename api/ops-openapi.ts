@@ -55,6 +55,13 @@ export function documentOpsRoutes(app: OpenAPIHono<AppEnv>): void {
     request: { query: listBackupsQuery },
     responses: { 200: json('backups', z.object({ backups: z.array(backup) })) },
   })
+  register({
+    method: 'post',
+    path: '/api/ops/mirror',
+    tags: ['Operations'],
+    summary: 'Start a mirror run of private storage now',
+    responses: { 202: json('started', started), 409: error('the mirror is off') },
+  })
   register({ method: 'get', path: '/api/ops/status', tags: ['Operations'], summary: 'The health of each operation at a glance', responses: { 200: json('status of backups, mirror, retention, DR and uptime') } })
 
   register({

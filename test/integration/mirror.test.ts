@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../api/app'
 import { startMirror, startMirrorRestore, startMirrorVerify } from '../../client/mirror'
+import type { Config } from '../../config'
+import { createLogger } from '../../observability/logger'
+import type { mirrorWorkflow } from '../../workflows'
+import { seedSchool, seedUser } from '../accounts-support'
 import { LocalObjectStore } from '../../storage/local'
 import type { ObjectStore } from '../../storage/object-store'
 import { readAll, createTestBucket, s3StoreFor } from '../storage-support'
@@ -31,13 +36,14 @@ describe('mirror of private storage', () => {
   let primary: ObjectStore
   let mirror: ObjectStore
   let harness: TemporalHarness
+  let config: Config
   const taskQueue = uniqueName('mirror_tq')
 
   beforeAll(async () => {
     app = await createTestApp()
     primary = s3StoreFor(await createTestBucket())
     mirror = s3StoreFor(await createTestBucket())
-    const config = testConfig({ DATABASE_URL: app.url, TEMPORAL_ADDRESS: temporalAddressForTests(), TEMPORAL_TASK_QUEUE: taskQueue })
+    config = testConfig({ DATABASE_URL: app.url, TEMPORAL_ADDRESS: temporalAddressForTests(), TEMPORAL_TASK_QUEUE: taskQueue })
     harness = await startHarness(config, app.sql, primary, { mirror })
   })
 
@@ -113,6 +119,21 @@ describe('mirror of private storage', () => {
     expect(result.bytes).toBe(LARGE.length + FILES['documents/payroll/März 2026 #1.pdf']!.length)
     expect((await readAll(await primary.get('backups/school_ops/2026/12/04/backup-1.dump'))).equals(LARGE)).toBe(true)
     expect(verified.missing + verified.differing).toBe(0)
+  })
+
+  it('starts from the API for ops only', async () => {
+    const schoolId = await seedSchool(app.sql)
+    const [ops, teacher] = [await seedUser(app.sql, schoolId, ['ops']), await seedUser(app.sql, schoolId, ['teacher'])]
+    const api = createApp({ config, sql: app.sql, temporal: async () => harness.client, logger: createLogger({ level: 'silent', name: 'api' }) })
+
+    const refused = await api.request('/api/ops/mirror', { method: 'POST', headers: teacher.headers })
+    const started = await api.request('/api/ops/mirror', { method: 'POST', headers: ops.headers })
+    const { workflowId } = (await started.json()) as { workflowId: string }
+    const result = await harness.client.workflow.getHandle<typeof mirrorWorkflow>(workflowId).result()
+
+    expect(refused.status).toBe(403)
+    expect(started.status).toBe(202)
+    expect(result.status).toBe('good')
   })
 
   it('refuses a listing far smaller than the last good run', async () => {
