@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity'
 import { ApplicationFailure } from '@temporalio/common'
 import { readBackupRecency } from '../data/backup-recency'
+import { readMirrorRuns } from '../data/mirror-runs'
 import type { Sql } from '../data/db'
 import { countConsecutiveFailures, recordUptimeProbe } from '../data/uptime-probes'
 import type { AlertInput, AlertOutcome, BackupRecency, UptimeProbeResult } from '../domain/monitoring'
@@ -67,7 +68,13 @@ export function createMonitoringActivities(deps: MonitoringActivityDependencies)
     return readBackupRecency(deps.sql, input.database)
   }
 
-  return { probeApp, fireAlert, resolveAlert, readBackupRecency: readBackupRecencyOf }
+  /** Returns when the newest good mirror run ended, or null when none ever did. */
+  async function readMirrorRecency(): Promise<{ lastGoodEndedAt: string | null }> {
+    const { lastGood } = await readMirrorRuns(deps.sql)
+    return { lastGoodEndedAt: lastGood?.endedAt.toISOString() ?? null }
+  }
+
+  return { probeApp, fireAlert, resolveAlert, readBackupRecency: readBackupRecencyOf, readMirrorRecency }
 }
 
 export type MonitoringActivities = ReturnType<typeof createMonitoringActivities>

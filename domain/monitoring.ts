@@ -50,6 +50,9 @@ export const REQUEST_ID_HEADER = 'requestId'
 export const UPTIME_SCHEDULE_ID = 'uptime-probe'
 /** Schedule of the backup RPO check. */
 export const BACKUP_RPO_SCHEDULE_ID = 'backup-rpo-check'
+/** Schedule of the mirror RPO check, and the key of its one alert. */
+export const MIRROR_RPO_SCHEDULE_ID = 'mirror-rpo-check'
+export const MIRROR_RPO_ALERT_KEY = 'mirror-rpo'
 
 export interface UptimeWorkflowInput {
   url: string

@@ -1,6 +1,6 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client'
 import type { Config } from '../config'
-import { BACKUP_RPO_SCHEDULE_ID, UPTIME_SCHEDULE_ID } from '../domain/monitoring'
+import { BACKUP_RPO_SCHEDULE_ID, MIRROR_RPO_SCHEDULE_ID, UPTIME_SCHEDULE_ID } from '../domain/monitoring'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
 
 // A probe or check missed while the worker was down is worthless later: the next one runs soon.
@@ -51,5 +51,28 @@ export function backupRpoScheduleOptions(config: Config): ScheduleOptions {
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: MONITORING_CATCHUP_WINDOW, pauseOnFailure: false },
     state: { note: 'backup RPO check, managed by the school-ops worker' },
+  }
+}
+
+/** Builds the schedule that compares the newest good mirror run with the 1-hour RPO. */
+export function mirrorRpoScheduleOptions(config: Config): ScheduleOptions {
+  return {
+    scheduleId: MIRROR_RPO_SCHEDULE_ID,
+    spec: { intervals: [{ every: config.monitoring.backupRpoCheckInterval }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'mirrorRpoWorkflow',
+      workflowId: MIRROR_RPO_SCHEDULE_ID,
+      taskQueue: config.temporal.taskQueue,
+      args: [],
+      typedSearchAttributes: [
+        { key: OPS_KIND, value: 'mirror-rpo' },
+        { key: OPS_TARGET, value: 'private-storage' },
+        { key: OPS_TRIGGER, value: 'schedule' },
+        { key: OPS_STATUS, value: 'queued' },
+      ],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: MONITORING_CATCHUP_WINDOW, pauseOnFailure: false },
+    state: { note: 'mirror RPO check, managed by the school-ops worker' },
   }
 }

@@ -4,7 +4,7 @@ import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-
 import { MIRROR_SCHEDULE_ID } from '../domain/mirror'
 import { backupPruneScheduleId, backupScheduleId } from '../domain/workflow-ids'
 import type { Logger } from '../observability/logger'
-import { backupRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
+import { backupRpoScheduleOptions, mirrorRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
 
 /** The daily backup schedule of one database, as configured. */
 export function backupScheduleOptions(config: Config, database: string): ScheduleOptions {
@@ -94,7 +94,7 @@ export async function ensureSchedules(client: Client, config: Config, logger: Lo
   const schedules = [
     ...config.backup.databases.map((database) => backupScheduleOptions(config, database)),
     ...config.backup.databases.map((database) => backupPruneScheduleOptions(config, database)),
-    ...(config.mirror ? [mirrorScheduleOptions(config, config.mirror.interval)] : []),
+    ...(config.mirror ? [mirrorScheduleOptions(config, config.mirror.interval), mirrorRpoScheduleOptions(config)] : []),
     uptimeScheduleOptions(config),
     backupRpoScheduleOptions(config),
   ]

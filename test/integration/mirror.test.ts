@@ -136,6 +136,27 @@ describe('mirror of private storage', () => {
     expect(result.status).toBe('good')
   })
 
+  it('alerts when the last good run is over an hour old', async () => {
+    const check = async () => {
+      const handle = await harness.client.workflow.start('mirrorRpoWorkflow', { taskQueue, workflowId: uniqueName('mirror-rpo'), args: [] })
+      return { handle, result: (await handle.result()) as { withinRpo: boolean; ageMinutes: number | null; alert: { status: string } } }
+    }
+    await app.sql`UPDATE mirror_run SET ended_at = ended_at - interval '2 hours'`
+
+    const stale = await check()
+    const [alert] = await app.sql<{ status: string; message: string }[]>`SELECT status, message FROM ops_alert WHERE key = 'mirror-rpo'`
+    await run()
+    const fresh = await check()
+    await recordHistory(await stale.handle.fetchHistory(), 'mirror-rpo')
+
+    expect(stale.result.withinRpo).toBe(false)
+    expect(stale.result.ageMinutes).toBeGreaterThanOrEqual(120)
+    expect(alert?.status).toBe('firing')
+    expect(alert?.message).toContain('beyond the 1-hour RPO of private documents')
+    expect(fresh.result.withinRpo).toBe(true)
+    expect(fresh.result.alert.status).toBe('resolved')
+  })
+
   it('refuses a listing far smaller than the last good run', async () => {
     for (const key of Object.keys(FILES)) await primary.delete(key)
 
