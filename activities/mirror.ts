@@ -22,7 +22,7 @@ const ATTEMPTS_PER_OBJECT = 3
 // Differing keys a verification returns, so its result stays small.
 const MAX_EXAMPLES = 20
 
-/** What a verification batch found. */
+/** Result of one verification batch. */
 export interface MirrorVerifyBatch {
   checked: number
   missing: number

@@ -24,7 +24,7 @@ export const decisionBody = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('abort'), reason }),
 ])
 
-/** The DR run for on-call: start it, read its stages, and send decisions to a waiting stage. */
+/** Creates the on-call routes of the DR run: start it, read its stages, and decide a waiting stage. */
 export function createDrRoutes(deps: OpsRouteDependencies, catalog: RouteCatalog) {
   const routes = new Hono<AppEnv>()
   catalog.add({ method: 'POST', path: '/api/ops/dr', permission: 'dr:write' })
@@ -66,7 +66,7 @@ export function createDrRoutes(deps: OpsRouteDependencies, catalog: RouteCatalog
   return routes
 }
 
-/** The caller's email, recorded as who started or decided; the user id when it has none. */
+/** Returns the caller's email, recorded as who started or decided, or the user id when it has none. */
 async function callerName(deps: OpsRouteDependencies, userId: string): Promise<string> {
   const [user] = await deps.sql<{ email: string }[]>`SELECT email FROM app_user WHERE id = ${userId}`
   return user?.email ?? `user ${userId}`
