@@ -33,6 +33,8 @@ export function judgeMirrorRun(counts: MirrorCounts, lastGoodScanned: number | n
 
 /** Workflow id of the mirror: one schedule, and manual runs that name their start time. */
 export const MIRROR_SCHEDULE_ID = 'mirror-private-storage'
+/** Schedule of the daily comparison of primary and mirror. */
+export const MIRROR_VERIFY_SCHEDULE_ID = 'mirror-verify'
 
 export function manualMirrorWorkflowId(at: Date): string {
   return `${MIRROR_SCHEDULE_ID}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`

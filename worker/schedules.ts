@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client'
 import type { Config } from '../config'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
-import { MIRROR_SCHEDULE_ID } from '../domain/mirror'
+import { MIRROR_SCHEDULE_ID, MIRROR_VERIFY_SCHEDULE_ID } from '../domain/mirror'
 import { backupPruneScheduleId, backupScheduleId } from '../domain/workflow-ids'
 import type { Logger } from '../observability/logger'
 import { backupRpoScheduleOptions, mirrorRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
@@ -86,6 +86,29 @@ export function mirrorScheduleOptions(config: Config, interval: string): Schedul
   }
 }
 
+/** The daily comparison of every primary object with its mirror copy, 05:00 in the backup time zone. */
+export function mirrorVerifyScheduleOptions(config: Config): ScheduleOptions {
+  return {
+    scheduleId: MIRROR_VERIFY_SCHEDULE_ID,
+    spec: { cronExpressions: ['0 5 * * *'], timezone: config.backup.schedule.timezone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'mirrorVerifyWorkflow',
+      workflowId: MIRROR_VERIFY_SCHEDULE_ID,
+      taskQueue: config.temporal.taskQueue,
+      args: [{}],
+      typedSearchAttributes: [
+        { key: OPS_KIND, value: 'mirror' },
+        { key: OPS_TARGET, value: 'mirror' },
+        { key: OPS_TRIGGER, value: 'schedule' },
+        { key: OPS_STATUS, value: 'queued' },
+      ],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: config.backup.schedule.catchupWindow, pauseOnFailure: false },
+    state: { note: 'daily verification of the mirror of private storage, managed by the school-ops worker' },
+  }
+}
+
 /**
  * Creates each backup and monitoring schedule, or updates it to the current configuration
  * when it exists, so restarting the worker with a new time or interval takes effect.
@@ -94,7 +117,7 @@ export async function ensureSchedules(client: Client, config: Config, logger: Lo
   const schedules = [
     ...config.backup.databases.map((database) => backupScheduleOptions(config, database)),
     ...config.backup.databases.map((database) => backupPruneScheduleOptions(config, database)),
-    ...(config.mirror ? [mirrorScheduleOptions(config, config.mirror.interval), mirrorRpoScheduleOptions(config)] : []),
+    ...(config.mirror ? [mirrorScheduleOptions(config, config.mirror.interval), mirrorVerifyScheduleOptions(config), mirrorRpoScheduleOptions(config)] : []),
     uptimeScheduleOptions(config),
     backupRpoScheduleOptions(config),
   ]

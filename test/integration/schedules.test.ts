@@ -1,6 +1,7 @@
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../observability/logger'
+import { MIRROR_VERIFY_SCHEDULE_ID } from '../../domain/mirror'
 import { BACKUP_RPO_SCHEDULE_ID, UPTIME_SCHEDULE_ID } from '../../domain/monitoring'
 import { backupScheduleId } from '../../domain/workflow-ids'
 import { ensureSchedules } from '../../worker/schedules'
@@ -19,7 +20,7 @@ describe('backup schedules', () => {
   })
 
   afterAll(async () => {
-    for (const scheduleId of [backupScheduleId(database), UPTIME_SCHEDULE_ID, BACKUP_RPO_SCHEDULE_ID]) {
+    for (const scheduleId of [backupScheduleId(database), UPTIME_SCHEDULE_ID, BACKUP_RPO_SCHEDULE_ID, MIRROR_VERIFY_SCHEDULE_ID]) {
       await client?.schedule.getHandle(scheduleId).delete().catch(() => undefined)
     }
     await connection?.close()
@@ -38,6 +39,9 @@ describe('backup schedules', () => {
     expect(schedule.spec.calendars?.[0]?.hour).toEqual([{ start: 3, end: 3, step: 1 }])
     expect(schedule.spec.calendars?.[0]?.minute).toEqual([{ start: 30, end: 30, step: 1 }])
     expect(schedule.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP)
+    const verify = await client.schedule.getHandle(MIRROR_VERIFY_SCHEDULE_ID).describe()
+    expect(verify.spec.timezone).toBe('Asia/Kolkata')
+    expect(verify.action.type === 'startWorkflow' && verify.action.workflowType).toBe('mirrorVerifyWorkflow')
     expect(schedule.policies.catchupWindow).toBe(6 * 3_600_000)
     expect(schedule.action.type).toBe('startWorkflow')
     if (schedule.action.type === 'startWorkflow') {
