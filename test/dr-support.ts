@@ -47,3 +47,17 @@ export async function endLeftoverDrRun(client: Client): Promise<void> {
   const description = await handle.describe().catch(() => null)
   if (description?.status.name === 'RUNNING') await handle.terminate('left running by an earlier test')
 }
+
+/**
+ * Waits up to a minute for the last DR run to end, then terminates it. A run reports
+ * `succeeded` before its last bookkeeping activities finish, so a test that stops its worker
+ * right away would leave the run open, and later files could neither start nor query one.
+ */
+export async function finishDrRun(client: Client): Promise<void> {
+  const handle = client.workflow.getHandle(DR_WORKFLOW_ID)
+  const ended = await Promise.race([
+    handle.result().then(() => true, () => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000)),
+  ])
+  if (!ended) await handle.terminate('the test ended before the DR run').catch(() => undefined)
+}

@@ -10,7 +10,7 @@ import { startDr } from '../../client/dr'
 import { startMirror } from '../../client/mirror'
 import { LocalObjectStore } from '../../storage/local'
 import { seedSchool, seedUser } from '../accounts-support'
-import { endLeftoverDrRun, TargetApp } from '../dr-support'
+import { endLeftoverDrRun, finishDrRun, TargetApp } from '../dr-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, testConfig, uniqueName, type TestApp } from '../support'
 import { startHarness, temporalAddressForTests, type TemporalHarness } from '../temporal-support'
@@ -82,6 +82,7 @@ describe('DR run after storage was lost', () => {
   })
 
   afterAll(async () => {
+    if (harness) await finishDrRun(harness.client)
     await harness?.close()
     await target?.stop()
     await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()))

@@ -7,7 +7,7 @@ import { startBackup } from '../../client/backups'
 import { startDr } from '../../client/dr'
 import { connectDatabase } from '../../data/db'
 import { seedSchool, seedUser } from '../accounts-support'
-import { endLeftoverDrRun, TargetApp } from '../dr-support'
+import { endLeftoverDrRun, finishDrRun, TargetApp } from '../dr-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, uniqueName, type TestApp } from '../support'
 import { temporalAddressForTests } from '../temporal-support'
@@ -83,6 +83,7 @@ describe('DR run with a worker killed during the restore', () => {
   })
 
   afterAll(async () => {
+    if (client) await finishDrRun(client)
     await stopWorker(worker, 'SIGTERM')
     await target?.stop()
     await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()))

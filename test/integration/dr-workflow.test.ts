@@ -14,7 +14,7 @@ import type { DrReport } from '../../domain/dr'
 import { createLogger } from '../../observability/logger'
 import { LocalObjectStore } from '../../storage/local'
 import { seedSchool, seedUser } from '../accounts-support'
-import { endLeftoverDrRun, TargetApp } from '../dr-support'
+import { endLeftoverDrRun, finishDrRun, TargetApp } from '../dr-support'
 import { runOps } from '../cli-support'
 import { freePort } from '../global-setup'
 import { createTestApp, dropDatabase, FIXTURES, testConfig, uniqueName, type TestApp } from '../support'
@@ -89,6 +89,7 @@ describe('DR restore workflow', () => {
   })
 
   afterAll(async () => {
+    if (harness) await finishDrRun(harness.client)
     await harness?.close()
     await target?.stop()
     await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()))
