@@ -18,7 +18,7 @@ export function backupRetentionPolicy(config: Config): BackupRetentionPolicy {
   return { keepDaily: retention.keepDaily, keepWeekly: retention.keepWeekly, keepMonthly: retention.keepMonthly, timeZone: schedule.timezone }
 }
 
-/** Summary of one pruning run. It holds counts only, so it stays small however many backups exist. */
+/** Summary of one pruning run. It contains counts only, so it stays small however many backups exist. */
 export interface BackupPruningSummary {
   database: string
   kept: number

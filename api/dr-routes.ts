@@ -48,8 +48,8 @@ export function createDrRoutes(deps: OpsRouteDependencies, catalog: RouteCatalog
 
   routes.get('/', requirePermission('dr:read'), async (c) => {
     const report = await drStatus(await deps.temporal()).catch((error: unknown) => {
-      // A running run answers a query only through a worker polling its task queue.
-      throw new HTTPException(503, { message: `the DR run did not answer its status query (${(error as Error).message}); check that a worker is running` })
+      // A query on a running run needs a worker polling its task queue.
+      throw new HTTPException(503, { message: `status query of the DR run failed (${(error as Error).message}); check that a worker is running` })
     })
     if (!report) throw new HTTPException(404, { message: 'no DR run has been started' })
     return c.json(report)

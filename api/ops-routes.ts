@@ -70,6 +70,12 @@ const VERIFICATION_BY_STATUS: Record<Exclude<BackupStatus, 'pruned'>, 'passed' |
   failed: 'failed',
 }
 
+/** Returns the restore drill's verdict; a pruned backup was verified exactly when it has a verification time. */
+function verificationOf(backup: BackupRecord): 'passed' | 'failed' | 'pending' {
+  if (backup.status !== 'pruned') return VERIFICATION_BY_STATUS[backup.status]
+  return backup.verifiedAt ? 'passed' : 'failed'
+}
+
 function presentBackup(backup: BackupRecord) {
   return {
     id: backup.id,
@@ -86,8 +92,7 @@ function presentBackup(backup: BackupRecord) {
     startedAt: backup.startedAt.toISOString(),
     dumpedAt: backup.dumpedAt?.toISOString() ?? null,
     verifiedAt: backup.verifiedAt?.toISOString() ?? null,
-    // A pruned backup was verified exactly when it has a verification time.
-    verification: backup.status === 'pruned' ? (backup.verifiedAt ? 'passed' : 'failed') : VERIFICATION_BY_STATUS[backup.status],
+    verification: verificationOf(backup),
     failureReason: backup.failureReason,
   }
 }

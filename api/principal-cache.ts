@@ -17,7 +17,7 @@ interface CachedAccount {
  */
 export class PrincipalCache {
   private readonly entries = new Map<string, CachedAccount>()
-  /** Counts clears. A lookup that started before a clear must not store its stale answer. */
+  /** Count of clears. A lookup that started before a clear must not store its stale result. */
   private generationCount = 0
 
   constructor(
@@ -37,7 +37,7 @@ export class PrincipalCache {
     return this.generationCount
   }
 
-  /** Stores a lookup's answer unless the cache was cleared since `generation` was read. */
+  /** Stores a lookup's result unless the cache was cleared since `generation` was read. */
   set(key: string, account: UserAccount, generation: number, endsAt = Infinity, now = Date.now()): void {
     if (generation !== this.generationCount) return
     // A full cache starts over rather than tracking recency; lookups then refill it.

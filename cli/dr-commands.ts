@@ -4,7 +4,7 @@ import { DR_STAGE_TITLES, DR_STAGES, type DrReport, type DrStage } from '../doma
 import { OperationFailedError, type CommandContext } from './backup-commands'
 import { renderTable } from './format'
 
-/** The on-call engineer's name for the record: `--by`, else the login name. */
+/** Returns the on-call engineer's name for the record: `--by`, else the login name. */
 export function operatorName(by: string | undefined): string {
   return by ?? process.env.SCHOOL_OPS_OPERATOR ?? userInfo().username
 }

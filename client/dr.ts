@@ -59,7 +59,7 @@ export async function drStatus(client: Client): Promise<DrReport | null> {
   try {
     const { status } = await handle.describe()
     if (status.name === 'COMPLETED') return await handle.result()
-    // A running run answers from its worker, and so does one that was terminated or timed out.
+    // A query needs a worker, for a running run and for one that was terminated or timed out.
     return await handle.query(drStatusQuery)
   } catch (error) {
     if ((error as { name?: string }).name === 'WorkflowNotFoundError') return null

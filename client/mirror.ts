@@ -3,33 +3,21 @@ import { manualMirrorWorkflowId } from '../domain/mirror'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
 import type { mirrorRestoreWorkflow, mirrorVerifyWorkflow, mirrorWorkflow } from '../workflows'
 
-/** Starts a mirror run now, as the hourly schedule does. */
-export async function startMirror(
-  client: Client,
-  options: { taskQueue: string; batchSize?: number; requestId?: string },
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mirrorWorkflow>> {
-  return client.workflow.start('mirrorWorkflow', {
-    taskQueue: options.taskQueue,
-    workflowId: manualMirrorWorkflowId(new Date()),
-    args: [{ batchSize: options.batchSize }],
-    typedSearchAttributes: [
-      { key: OPS_KIND, value: 'mirror' },
-      { key: OPS_TARGET, value: 'private-storage' },
-      { key: OPS_TRIGGER, value: 'manual' },
-      { key: OPS_STATUS, value: 'queued' },
-    ],
-    memo: options.requestId ? { requestId: options.requestId } : undefined,
-  })
+interface MirrorStartOptions {
+  taskQueue: string
+  batchSize?: number
+  requestId?: string
 }
 
-function checkOptions(kind: 'verify' | 'restore', options: { taskQueue: string; batchSize?: number; requestId?: string }) {
+/** Builds the start options shared by the manual mirror, verify and restore runs. */
+function startOptions(workflowId: string, target: 'private-storage' | 'mirror', options: MirrorStartOptions) {
   return {
     taskQueue: options.taskQueue,
-    workflowId: `mirror-${kind}-${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')}`,
+    workflowId,
     args: [{ batchSize: options.batchSize }] as [{ batchSize?: number }],
     typedSearchAttributes: [
       { key: OPS_KIND, value: 'mirror' },
-      { key: OPS_TARGET, value: kind === 'verify' ? 'mirror' : 'private-storage' },
+      { key: OPS_TARGET, value: target },
       { key: OPS_TRIGGER, value: 'manual' },
       { key: OPS_STATUS, value: 'queued' },
     ],
@@ -37,12 +25,19 @@ function checkOptions(kind: 'verify' | 'restore', options: { taskQueue: string; 
   }
 }
 
+const secondsStamp = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+/** Starts a mirror run now, as the hourly schedule does. */
+export function startMirror(client: Client, options: MirrorStartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mirrorWorkflow>> {
+  return client.workflow.start('mirrorWorkflow', startOptions(manualMirrorWorkflowId(new Date()), 'private-storage', options))
+}
+
 /** Starts a comparison of every primary object with its mirror copy. */
-export function startMirrorVerify(client: Client, options: { taskQueue: string; batchSize?: number; requestId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mirrorVerifyWorkflow>> {
-  return client.workflow.start('mirrorVerifyWorkflow', checkOptions('verify', options))
+export function startMirrorVerify(client: Client, options: MirrorStartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mirrorVerifyWorkflow>> {
+  return client.workflow.start('mirrorVerifyWorkflow', startOptions(`mirror-verify-${secondsStamp()}`, 'mirror', options))
 }
 
 /** Starts copying what primary storage lacks back from the mirror. */
-export function startMirrorRestore(client: Client, options: { taskQueue: string; batchSize?: number; requestId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mirrorRestoreWorkflow>> {
-  return client.workflow.start('mirrorRestoreWorkflow', checkOptions('restore', options))
+export function startMirrorRestore(client: Client, options: MirrorStartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof mirrorRestoreWorkflow>> {
+  return client.workflow.start('mirrorRestoreWorkflow', startOptions(`mirror-restore-${secondsStamp()}`, 'private-storage', options))
 }

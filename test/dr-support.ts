@@ -10,7 +10,7 @@ import { testConfig } from './support'
 export class TargetApp {
   private server: ServerType | undefined
   private sql: Sql | undefined
-  /** Answers 200 to GET /api/users for everyone when set, to plant a role leak. */
+  /** Returns 200 to GET /api/users for everyone when set, to plant a role leak. */
   leakUsers = false
 
   constructor(private readonly url: string, readonly port: number) {}

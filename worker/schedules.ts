@@ -37,7 +37,7 @@ export function backupScheduleOptions(config: Config, database: string): Schedul
   }
 }
 
-/** The daily pruning of one database's backups down to the retention counts. */
+/** Builds the daily schedule that prunes one database's backups down to the retention counts. */
 export function backupPruneScheduleOptions(config: Config, database: string): ScheduleOptions {
   const id = backupPruneScheduleId(database)
 
@@ -62,7 +62,7 @@ export function backupPruneScheduleOptions(config: Config, database: string): Sc
   }
 }
 
-/** The hourly mirror of private storage. */
+/** Builds the schedule of the mirror of private storage, every MIRROR_INTERVAL. */
 export function mirrorScheduleOptions(config: Config, interval: string): ScheduleOptions {
   return {
     scheduleId: MIRROR_SCHEDULE_ID,
@@ -86,7 +86,7 @@ export function mirrorScheduleOptions(config: Config, interval: string): Schedul
   }
 }
 
-/** The daily comparison of every primary object with its mirror copy, 05:00 in the backup time zone. */
+/** Builds the daily schedule that compares primary and mirror, at 05:00 in the backup time zone. */
 export function mirrorVerifyScheduleOptions(config: Config): ScheduleOptions {
   return {
     scheduleId: MIRROR_VERIFY_SCHEDULE_ID,

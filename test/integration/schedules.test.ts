@@ -41,7 +41,8 @@ describe('backup schedules', () => {
     expect(schedule.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP)
     const verify = await client.schedule.getHandle(MIRROR_VERIFY_SCHEDULE_ID).describe()
     expect(verify.spec.timezone).toBe('Asia/Kolkata')
-    expect(verify.action.type === 'startWorkflow' && verify.action.workflowType).toBe('mirrorVerifyWorkflow')
+    expect(verify.action.type).toBe('startWorkflow')
+    expect(verify.action.type === 'startWorkflow' ? verify.action.workflowType : null).toBe('mirrorVerifyWorkflow')
     expect(schedule.policies.catchupWindow).toBe(6 * 3_600_000)
     expect(schedule.action.type).toBe('startWorkflow')
     if (schedule.action.type === 'startWorkflow') {
