@@ -14,6 +14,7 @@ import { registerAuthRoutes } from './auth-routes'
 import { authenticate } from './authentication'
 import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
+import { registerRetentionRoutes } from './retention-routes'
 import { createErrorHandler, validationHook } from './errors'
 import { createDrRoutes } from './dr-routes'
 import { createMirrorRoutes } from './mirror-routes'
@@ -83,7 +84,8 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   registerStudentImportRoutes(app, catalog, deps.sql)
   const storage = deps.storage ?? openDocumentStorage(deps.config)
   registerDocumentFileRoutes(app, catalog, { sql: deps.sql, storage, settings: deps.config.storage, logger: deps.logger })
-  registerDocumentRoutes(app, catalog, deps.sql, { storage, logger: deps.logger })
+  registerDocumentRoutes(app, catalog, deps.sql, deps.config.retention.rules, { storage, logger: deps.logger })
+  registerRetentionRoutes(app, catalog, deps)
   registerAdminRoutes(app, catalog, deps.sql)
   app.route('/api/ops', createOpsRoutes(deps, catalog))
   app.route('/api/ops/dr', createDrRoutes(deps, catalog))

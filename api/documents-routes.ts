@@ -13,6 +13,9 @@ import type { Principal } from './principal'
 import type { RouteCatalog } from './route-catalog'
 import { teacherDocumentScope } from './scopes'
 import { findDocumentFileLocation } from '../data/document-files'
+import { markPrimaryRemoved, recordFileRemoval, retentionRowsByIds, schoolToday, verdictOf } from '../data/retention'
+import type { RetentionRules } from '../domain/retention'
+import { documentRetention, RetentionRefusedError, retentionOfDocuments } from './document-retention'
 import type { Logger } from '../observability/logger'
 import type { DocumentStorage, StoredFile } from '../storage/document-storage'
 import { decodeCursor, encodeCursor, etagOf, expectedVersion } from './versioning'
@@ -58,13 +61,15 @@ function present(row: Record<string, unknown>) {
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description })
 const idParam = z.object({ id: z.uuid() })
+const documentRead = documentRecord.extend({ retention: documentRetention }).openapi('DocumentWithRetention')
+const retentionRefusal = z.object({ error: z.string(), rule: z.string(), endsOn: z.string().nullable(), legalHold: z.boolean() })
 const updateInput = z.strictObject({ title: documentInput.shape.title, documentDate: documentInput.shape.documentDate }).partial()
 
 /**
  * Registers the document metadata routes; each category is checked against the caller's
  * permissions. Deleting a document also deletes its file, when `storage` is given.
  */
-export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql, files?: { storage: DocumentStorage; logger: Logger }): void {
+export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCatalog, sql: Sql, rules: RetentionRules, files?: { storage: DocumentStorage; logger: Logger }): void {
   const route = (method: 'get' | 'post' | 'patch' | 'delete', path: string) => {
     catalog.add({ method: method.toUpperCase(), path: `/api${path}`, permission: 'signed-in' })
     return { method, path: `/api${path}`, tags: ['Documents'], middleware: [requireSignedIn()] }
@@ -81,7 +86,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     ownerId: z.uuid().optional(),
   })
 
-  app.openapi(createRoute({ ...route('get', '/documents'), request: { query: listQuery }, responses: { 200: json(z.object({ items: z.array(documentRecord), nextCursor: z.string().nullable() }), 'one page') } }), async (c) => {
+  app.openapi(createRoute({ ...route('get', '/documents'), request: { query: listQuery }, responses: { 200: json(z.object({ items: z.array(documentRead), nextCursor: z.string().nullable() }), 'one page') } }), async (c) => {
     const { limit, cursor, sort, order, q, ...filters } = c.req.valid('query')
     const { rows, more } = await listRecords(sql, spec, {
       schoolId: principal(c).schoolId,
@@ -95,17 +100,19 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     })
     const last = rows.at(-1)
     const nextCursor = more && last ? encodeCursor(last[spec.sortable[sort] ?? 'id'], String(last.id)) : null
-    return c.json({ items: rows.map(present), nextCursor } as never, 200)
+    const retention = await retentionOfDocuments(sql, rules, principal(c).schoolId, rows.map((row) => String(row.id)))
+    return c.json({ items: rows.map((row) => ({ ...present(row), retention: retention.get(String(row.id)) })), nextCursor } as never, 200)
   })
 
-  app.openapi(createRoute({ ...route('get', '/documents/{id}'), request: { params: idParam }, responses: { 200: json(documentRecord, 'the record'), 404: json(z.object({ error: z.string() }), 'not found or not visible') } }), async (c) => {
+  app.openapi(createRoute({ ...route('get', '/documents/{id}'), request: { params: idParam }, responses: { 200: json(documentRead, 'the record, with its retention'), 404: json(z.object({ error: z.string() }), 'not found or not visible') } }), async (c) => {
     const { id } = c.req.valid('param')
     // A document of a category the caller may not read is reported as missing, not forbidden,
     // so its existence does not leak.
     const row = await findRecord(sql, spec, principal(c).schoolId, id, requireVisibleDocuments(sql, c, 'read'))
     if (!row) throw new HTTPException(404, { message: `document ${id} not found` })
+    const retention = await retentionOfDocuments(sql, rules, principal(c).schoolId, [id])
     c.header('ETag', etagOf(row.version as number))
-    return c.json(present(row) as never, 200)
+    return c.json({ ...present(row), retention: retention.get(id) } as never, 200)
   })
 
   app.openapi(createRoute({ ...route('post', '/documents'), request: { body: { content: { 'application/json': { schema: documentInput } }, required: true } }, responses: { 201: json(documentRecord, 'created') } }), async (c) => {
@@ -151,7 +158,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     return c.json(present(outcome.after) as never, 200)
   })
 
-  app.openapi(createRoute({ ...route('delete', '/documents/{id}'), request: { params: idParam }, responses: { 204: { description: 'deleted' } } }), async (c) => {
+  app.openapi(createRoute({ ...route('delete', '/documents/{id}'), request: { params: idParam }, responses: { 204: { description: 'deleted' }, 409: json(retentionRefusal, 'retention or a legal hold forbids the delete, or someone else saved first') } }), async (c) => {
     const caller = principal(c)
     const { id } = c.req.valid('param')
     const version = expectedVersion(c.req.header('if-match'))
@@ -159,27 +166,35 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
     if (!visible) throw new HTTPException(404, { message: `document ${id} not found` })
     const location = await findDocumentFileLocation(sql, caller.schoolId, id)
 
-    // TODO: retention rules and legal holds must guard this delete; until they exist an
-    // admin or owner of the category can delete any document record.
+    // The row lock taken by the retention read holds until commit, so a legal hold placed
+    // meanwhile either commits first and refuses this delete, or waits for it.
+    const today = await schoolToday(sql, caller.schoolId)
     const outcome = await sql.begin(async (tx) => {
+      const [facts] = await retentionRowsByIds(tx, caller.schoolId, [id], true)
+      if (facts) {
+        const verdict = verdictOf(facts, rules, today)
+        if (!verdict.deletable) throw new RetentionRefusedError(id, verdict)
+      }
       const result = await deleteRecord(tx, spec, { schoolId: caller.schoolId, id, expectedVersion: version })
       if (result.status === 'deleted') {
         await insertAuditEvent(tx, { schoolId: caller.schoolId, actorId: caller.userId, action: 'delete', entity: 'document', entityId: id, before: present(result.before), after: null, requestId: c.get('requestId') })
+        if (facts) await recordFileRemoval(tx, facts, 'deleted')
       }
       return result
     })
     if (outcome.status === 'conflict') throw new HTTPException(409, { message: `document ${id} was changed by someone else; reload it first` })
-    if (location && files) await removeFile(files, id, { ...location, contentType: String(visible.content_type), category: visible.category as DocumentCategory, fileName: String(visible.file_name) })
+    if (location && files) await removeFile(sql, files, id, { ...location, contentType: String(visible.content_type), category: visible.category as DocumentCategory, fileName: String(visible.file_name) })
     return c.body(null, 204)
   })
 }
 
-// The row is deleted first, so a failed file delete leaves an unreachable file and never a
-// row pointing at nothing. The log line names the document for removal by hand.
-async function removeFile(files: { storage: DocumentStorage; logger: Logger }, documentId: string, file: StoredFile): Promise<void> {
+// The row is deleted first, with a document_file_removal row in the same transaction, so a
+// failed file delete leaves a pending removal that the daily retention run retries.
+async function removeFile(sql: Sql, files: { storage: DocumentStorage; logger: Logger }, documentId: string, file: StoredFile): Promise<void> {
   try {
     await files.storage.remove(file)
+    await markPrimaryRemoved(sql, file.provider, file.key)
   } catch (error) {
-    files.logger.error({ err: error, documentId, provider: file.provider }, 'document deleted but its file could not be removed')
+    files.logger.error({ err: error, documentId, provider: file.provider }, 'document deleted but its file could not be removed; the daily retention run will retry')
   }
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { z } from 'zod'
 import type { Logger } from '../observability/logger'
+import { RetentionRefusedError } from './document-retention'
 
 /** A request the API rejects with 400; `fields` maps each invalid field to what is wrong. */
 export class ValidationError extends Error {
@@ -56,6 +57,7 @@ export function createErrorHandler(logger: Logger) {
     if (error instanceof ValidationError) {
       return c.json({ error: 'invalid request', fields: error.fields, requestId }, 400)
     }
+    if (error instanceof RetentionRefusedError) return c.json({ ...error.body, requestId }, 409)
     const databaseError = fromDatabaseError(error)
     if (databaseError) return c.json({ ...databaseError.body, requestId }, databaseError.status)
     if (error instanceof HTTPException) {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { PRIVATE_PROVIDERS, STORAGE_PROVIDERS, type PrivateProvider, type StorageProvider } from '../domain/documents'
 import { MAX_SIGNED_URL_SECONDS } from '../domain/storage-keys'
+import { parseRetentionYears, retentionRules, type RetentionRules } from '../domain/retention'
 import packageJson from '../package.json' with { type: 'json' }
 import {
   temporalConnectionConfigOf,
@@ -117,6 +118,20 @@ const envSchema = z.object({
   BACKUP_KEEP_MONTHLY: z.coerce.number().int().min(0).max(1200).default(12),
   BACKUP_PRUNE_CRON: cron.default('30 4 * * *'),
 
+  // Document retention: periods of the categories outside the financial and academic classes,
+  // such as `notice=2,sensitive=10`, and when the daily purge runs.
+  RETENTION_YEARS: z
+    .string()
+    .default('')
+    .superRefine((text, context) => {
+      try {
+        parseRetentionYears(text)
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message })
+      }
+    }),
+  RETENTION_PURGE_CRON: cron.default('0 3 * * *'),
+
   // Secondary copy of private storage: a folder, or a bucket on the S3_* server; off disables it.
   MIRROR_PROVIDER: z.enum(['local', 's3', 'off']).default('local'),
   MIRROR_LOCAL_ROOT: z.string().min(1).default('.data/storage/mirror'),
@@ -191,6 +206,8 @@ export interface Config {
     /** How many daily, weekly and monthly backups to keep, and when pruning runs. */
     retention: { keepDaily: number; keepWeekly: number; keepMonthly: number; pruneCron: string }
   }
+  /** Retention rules of every document category, and when the daily purge runs. */
+  retention: { rules: RetentionRules; purgeCron: string }
   /** The mirror of private storage; null when MIRROR_PROVIDER is off. */
   mirror: { provider: 'local' | 's3'; localRoot: string; s3Bucket: string | null; interval: string; parallelism: number } | null
   monitoring: {
@@ -325,6 +342,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
         pruneCron: parsed.BACKUP_PRUNE_CRON,
       },
     },
+    retention: { rules: retentionRules(parseRetentionYears(parsed.RETENTION_YEARS)), purgeCron: parsed.RETENTION_PURGE_CRON },
     mirror:
       parsed.MIRROR_PROVIDER === 'off'
         ? null

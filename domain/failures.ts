@@ -13,6 +13,7 @@ export const NON_RETRYABLE_BACKUP_ERRORS = [
   'BackupNotRestorable',
   'RoleAccessMismatch',
   'MirrorNotConfigured',
+  'DocumentStorageMissing',
 ] as const
 
 export type NonRetryableBackupError = (typeof NON_RETRYABLE_BACKUP_ERRORS)[number]

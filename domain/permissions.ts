@@ -12,6 +12,10 @@ export const RESOURCES = [
   'documents',
   'financial-documents',
   'sensitive-documents',
+  // Legal holds on documents, set and lifted with a reason.
+  'legal-holds',
+  // Retention reports (read), and purge runs and their first approval (write).
+  'retention',
   'users',
   'audit',
   'operations',
@@ -62,6 +66,10 @@ export const PERMISSIONS: Record<Role, Grants> = {
     'users:read': 'all',
     'users:write': 'all',
     'audit:read': 'all',
+    'legal-holds:read': 'all',
+    'legal-holds:write': 'all',
+    'retention:read': 'all',
+    'retention:write': 'all',
   },
   office: {
     'settings:read': 'all',
@@ -99,11 +107,13 @@ export const PERMISSIONS: Record<Role, Grants> = {
     'ops-status:read': 'all',
     'operations:read': 'all',
     'operations:write': 'all',
+    'retention:read': 'all',
   },
   oncall: {
     'ops-status:read': 'all',
     'operations:read': 'all',
     'operations:write': 'all',
+    'retention:read': 'all',
     'dr:read': 'all',
     'dr:write': 'all',
   },

@@ -17,5 +17,5 @@ export const REGISTERED_SEARCH_ATTRIBUTES = [OPS_KIND, OPS_STATUS, OPS_TARGET, O
   (key) => ({ name: key.name, type: key.type }),
 )
 
-export type OpsKind = 'backup' | 'backup-prune' | 'mirror' | 'mirror-rpo' | 'restore' | 'dr' | 'uptime' | 'backup-rpo'
+export type OpsKind = 'backup' | 'backup-prune' | 'mirror' | 'mirror-rpo' | 'restore' | 'dr' | 'uptime' | 'backup-rpo' | 'retention'
 export type OpsTrigger = 'schedule' | 'manual'

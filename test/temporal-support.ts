@@ -6,6 +6,7 @@ import type { Config } from '../config'
 import type { Sql } from '../data/db'
 import type { ErrorReporter } from '../observability/error-reporting'
 import type { ObjectStore } from '../storage/object-store'
+import type { DocumentStorage } from '../storage/document-storage'
 import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker'
 import { WORKFLOW_INTERCEPTORS_PATH } from '../worker/error-interceptors'
 
@@ -53,7 +54,7 @@ export async function startHarness(
   config: Config,
   catalog: Sql,
   storage: ObjectStore,
-  options: { errorReporter?: ErrorReporter; mirror?: ObjectStore } = {},
+  options: { errorReporter?: ErrorReporter; mirror?: ObjectStore; documents?: DocumentStorage } = {},
 ): Promise<TemporalHarness> {
   quietRuntime()
   const address = inject('temporalAddress')
@@ -68,6 +69,7 @@ export async function startHarness(
     workflowBundle: await workflowBundle(),
     errorReporter: options.errorReporter,
     mirror: options.mirror,
+    documents: options.documents,
   })
 
   const running = worker.run()

@@ -6,10 +6,12 @@ import { backupRetentionPolicy, createBackupRetentionActivities } from '../activ
 import { createDrActivities } from '../activities/dr'
 import { createMonitoringActivities } from '../activities/monitoring'
 import { createRestoreActivities } from '../activities/restore'
+import { createRetentionActivities } from '../activities/retention'
 import type { Config } from '../config'
 import type { Sql } from '../data/db'
 import { createAlertChannel } from '../observability/alert-channel'
 import { disabledErrorReporter, type ErrorReporter } from '../observability/error-reporting'
+import type { DocumentStorage } from '../storage/document-storage'
 import type { ObjectStore } from '../storage/object-store'
 import { activityInterceptors, errorReportingSinks, WORKFLOW_INTERCEPTORS_PATH } from './error-interceptors'
 
@@ -22,6 +24,8 @@ export interface WorkerDependencies {
   storage: ObjectStore
   /** The mirror of private storage; unset or null when MIRROR_PROVIDER is off. */
   mirror?: ObjectStore | null
+  /** Every document provider, for removing the files of deleted and purged documents. */
+  documents?: DocumentStorage | null
   /** Prebuilt workflow bundle; tests pass one to skip bundling for every worker. */
   workflowBundle?: WorkerOptions['workflowBundle']
   /** Receives failed activities, failed workflows and alerts; unset means Sentry is off. */
@@ -68,6 +72,7 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
     ...createMonitoringActivities({ sql: catalog, alerts }),
     ...createBackupRetentionActivities({ catalog, storage, policy: backupRetentionPolicy(config) }),
     ...createMirrorActivities({ catalog, primary: storage, mirror: deps.mirror ?? null, parallelism: config.mirror?.parallelism ?? 1 }),
+    ...createRetentionActivities({ catalog, rules: config.retention.rules, documents: deps.documents ?? null, mirror: deps.mirror ?? null }),
   }
 }
 

@@ -5,7 +5,7 @@ import { migrate } from '../data/migrate'
 import { connectTemporal, temporalConnectionOptions } from '../client/temporal'
 import { createErrorReporter, exitOnUnhandledErrors } from '../observability/error-reporting'
 import { createLogger } from '../observability/logger'
-import { openMirrorStore, openPrivateStore } from '../storage'
+import { openDocumentStorage, openMirrorStore, openPrivateStore } from '../storage'
 import { LocalObjectStore } from '../storage/local'
 import { createWorker } from './create-worker'
 import { ensureSchedules } from './schedules'
@@ -30,7 +30,7 @@ const storage = openPrivateStore(config)
 const swept = storage instanceof LocalObjectStore ? await storage.sweepPartials(24 * 3_600_000) : 0
 if (swept > 0) logger.info({ removed: swept }, 'removed half-written files left by an earlier crash')
 
-const worker = await createWorker({ config, connection, catalog, storage, mirror: openMirrorStore(config), errorReporter })
+const worker = await createWorker({ config, connection, catalog, storage, mirror: openMirrorStore(config), documents: openDocumentStorage(config), errorReporter })
 logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started')
 
 // Worker.run resolves after SIGINT or SIGTERM once running activities finished or the grace

@@ -2,6 +2,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type Schedu
 import type { Config } from '../config'
 import { OPS_KIND, OPS_STATUS, OPS_TARGET, OPS_TRIGGER } from '../domain/search-attributes'
 import { MIRROR_SCHEDULE_ID, MIRROR_VERIFY_SCHEDULE_ID } from '../domain/mirror'
+import { RETENTION_SWEEP_SCHEDULE_ID } from '../domain/retention-runs'
 import { backupPruneScheduleId, backupScheduleId } from '../domain/workflow-ids'
 import type { Logger } from '../observability/logger'
 import { backupRpoScheduleOptions, mirrorRpoScheduleOptions, uptimeScheduleOptions } from './monitoring-schedules'
@@ -109,6 +110,29 @@ export function mirrorVerifyScheduleOptions(config: Config): ScheduleOptions {
   }
 }
 
+/** Builds the daily schedule that starts each school's retention purge. */
+export function retentionScheduleOptions(config: Config): ScheduleOptions {
+  return {
+    scheduleId: RETENTION_SWEEP_SCHEDULE_ID,
+    spec: { cronExpressions: [config.retention.purgeCron], timezone: config.backup.schedule.timezone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'retentionSweepWorkflow',
+      workflowId: RETENTION_SWEEP_SCHEDULE_ID,
+      taskQueue: config.temporal.taskQueue,
+      args: [{}],
+      typedSearchAttributes: [
+        { key: OPS_KIND, value: 'retention' },
+        { key: OPS_TARGET, value: 'every-school' },
+        { key: OPS_TRIGGER, value: 'schedule' },
+        { key: OPS_STATUS, value: 'queued' },
+      ],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: config.backup.schedule.catchupWindow, pauseOnFailure: false },
+    state: { note: 'daily retention purge of every school, managed by the school-ops worker' },
+  }
+}
+
 /**
  * Creates each backup and monitoring schedule, or updates it to the current configuration
  * when it exists, so restarting the worker with a new time or interval takes effect.
@@ -120,6 +144,7 @@ export async function ensureSchedules(client: Client, config: Config, logger: Lo
     ...(config.mirror ? [mirrorScheduleOptions(config, config.mirror.interval), mirrorVerifyScheduleOptions(config), mirrorRpoScheduleOptions(config)] : []),
     uptimeScheduleOptions(config),
     backupRpoScheduleOptions(config),
+    retentionScheduleOptions(config),
   ]
 
   for (const options of schedules) {

@@ -265,8 +265,9 @@ describe('document files', () => {
   })
 
   it('deletes the file with its document', async () => {
-    const notice = await uploadFile(http, users.office, fields('notice'), { name: NOTICE, bytes: fixture(NOTICE) })
-    const payslip = await uploadFile(http, users.accountant, fields('payroll'), { name: REPORT, bytes: fixture(REPORT) })
+    // Dated long ago, so their retention periods have ended and the delete is allowed.
+    const notice = await uploadFile(http, users.office, fields('notice', { documentDate: '2001-03-01' }), { name: NOTICE, bytes: fixture(NOTICE) })
+    const payslip = await uploadFile(http, users.accountant, fields('payroll', { documentDate: '2001-03-01' }), { name: REPORT, bytes: fixture(REPORT) })
     const rows = await app.sql<{ id: string; storage_key: string }[]>`SELECT id, storage_key FROM document WHERE id IN (${notice.body.id as string}, ${payslip.body.id as string})`
     const keyOf = (id: unknown) => rows.find((row) => row.id === id)!.storage_key
 

@@ -66,6 +66,16 @@ describe('loadConfig', () => {
     ])
   })
 
+  it('reads retention periods', () => {
+    const config = loadConfig({ ...VALID, RETENTION_YEARS: 'notice=4' })
+    const problems = problemsOf({ ...VALID, RETENTION_YEARS: 'payroll=3' })
+
+    expect(config.retention.rules.notice.years).toBe(4)
+    expect(config.retention.rules.payroll.years).toBe(7)
+    expect(config.retention.purgeCron).toBe('0 3 * * *')
+    expect(problems).toEqual(['RETENTION_YEARS: "payroll=3": the category must be one of notice, student-photo, staff-photo, sensitive, branding; financial and academic periods are fixed'])
+  })
+
   it('splits the backup database list', () => {
     expect(loadConfig({ ...VALID, BACKUP_DATABASES: ' a, b ,,c' }).backup.databases).toEqual(['a', 'b', 'c'])
   })

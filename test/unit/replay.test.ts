@@ -15,7 +15,7 @@ describe('workflow replay', async () => {
   const files = (await readdir(HISTORIES)).filter((file) => file.endsWith('.json'))
 
   it('has a recorded history for every workflow', () => {
-    expect(files).toEqual(expect.arrayContaining(['backup-workflow.json', 'backup-failed-workflow.json', 'restore-workflow.json', 'dr-drill-workflow.json', 'dr-retried-workflow.json', 'uptime-down-workflow.json', 'uptime-recovered-workflow.json', 'backup-rpo-workflow.json', 'backup-prune-workflow.json', 'mirror-workflow.json', 'mirror-verify-workflow.json', 'mirror-restore-workflow.json', 'mirror-rpo-workflow.json']))
+    expect(files).toEqual(expect.arrayContaining(['backup-workflow.json', 'backup-failed-workflow.json', 'restore-workflow.json', 'dr-drill-workflow.json', 'dr-retried-workflow.json', 'uptime-down-workflow.json', 'uptime-recovered-workflow.json', 'backup-rpo-workflow.json', 'backup-prune-workflow.json', 'mirror-workflow.json', 'mirror-verify-workflow.json', 'mirror-restore-workflow.json', 'mirror-rpo-workflow.json', 'retention-purge-workflow.json', 'retention-dry-run-workflow.json', 'retention-sweep-workflow.json']))
   })
 
   for (const file of files) {
