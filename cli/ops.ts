@@ -8,6 +8,7 @@ import { openPrivateStore } from '../storage'
 import { backupList, backupNow, backupRestore, OperationFailedError, rebuildCatalog, type CommandContext } from './backup-commands'
 import { mirrorNow, mirrorRestore, mirrorVerify } from './mirror-commands'
 import { backupPrune } from './prune-commands'
+import { resolveSchool, retentionPurge, retentionReport } from './retention-commands'
 import { drDecide, drShowStatus, drStart, operatorName, parseStage } from './dr-commands'
 
 const USAGE = `Usage: npm run ops -- <command> [options]
@@ -30,6 +31,13 @@ Commands:
                                            to the mirror, and print the counts
   mirror verify                            compare every object with its mirror copy by SHA-256
   mirror restore                           copy what primary storage lacks back from the mirror
+
+  retention report [--school SLUG] [--as-of DATE] [--limit N] [--json]
+                                           list the documents a purge would remove and the
+                                           rule behind each; reads only
+  retention purge [--school SLUG] [--dry-run] [--as-of DATE]
+                                           start the school's purge now; a first purge waits
+                                           for an admin's approval; --dry-run only counts
 
   dr start --reason TEXT [--target DATABASE] [--by NAME]
                                            start the DR run (one at a time) and follow its
@@ -61,6 +69,8 @@ const OPTIONS = {
     by: { type: 'string' },
     watch: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
+    school: { type: 'string' },
+    'as-of': { type: 'string' },
     help: { type: 'boolean', default: false },
 } as const
 
@@ -107,6 +117,7 @@ async function run(): Promise<void> {
   const [group, command, argument] = positionals
   if (values.help || group === undefined) return void process.stdout.write(USAGE)
   if (group === 'dr') return runDr(command, argument)
+  if (group === 'retention') return runRetention(command)
   if (group === 'mirror') {
     if (command === 'now') return mirrorNow(context)
     if (command === 'verify') return mirrorVerify(context)
@@ -142,6 +153,17 @@ async function run(): Promise<void> {
     default:
       throw new UsageError(`unknown backup command "${command ?? ''}"`)
   }
+}
+
+async function runRetention(command: string | undefined): Promise<void> {
+  const asOf = values['as-of']
+  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new UsageError(`--as-of "${asOf}" must be a date as YYYY-MM-DD`)
+  if (command !== 'report' && command !== 'purge') throw new UsageError(`unknown retention command "${command ?? ''}"`)
+  const school = await resolveSchool(context, values.school)
+  if (command === 'purge') return retentionPurge(context, { school, dryRun: values['dry-run'], asOf })
+  const limit = Number(values.limit)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be a whole number from 1 to 100000')
+  return retentionReport(context, { school, asOf, limit })
 }
 
 async function runDr(command: string | undefined, argument: string | undefined): Promise<void> {

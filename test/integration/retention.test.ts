@@ -15,13 +15,15 @@ import { LocalLinkSigner } from '../../storage/local-links'
 import { retentionProgressQuery } from '../../workflows/retention-definitions'
 import { seedSchool, seedUser, type SeededUser } from '../accounts-support'
 import { createTestApp, testConfig, uniqueName, type TestApp } from '../support'
-import { startHarness, type TemporalHarness } from '../temporal-support'
+import { runOps } from '../cli-support'
+import { startHarness, temporalAddressForTests, type TemporalHarness } from '../temporal-support'
 
 type Json = Record<string, unknown>
 
 describe('document retention', () => {
   let app: TestApp
   let config: Config
+  let env: Record<string, string>
   let harness: TemporalHarness
   let http: ReturnType<typeof createApp>
   let primary: LocalObjectStore
@@ -67,7 +69,8 @@ describe('document retention', () => {
     mirrorRoot = await mkdtemp(join(tmpdir(), 'school-ops-mirror-'))
     primary = new LocalObjectStore(app.storageRoot)
     mirror = new LocalObjectStore(mirrorRoot)
-    config = testConfig({ DATABASE_URL: app.url, TEMPORAL_TASK_QUEUE: uniqueName('retention_tq'), STORAGE_LOCAL_ROOT: app.storageRoot })
+    env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: app.url, NEXT_PUBLIC_APP_URL: 'http://127.0.0.1:3000', TEMPORAL_ADDRESS: temporalAddressForTests(), TEMPORAL_TASK_QUEUE: uniqueName('retention_tq'), STORAGE_LOCAL_ROOT: app.storageRoot }
+    config = testConfig(env)
     const documents = new DocumentStorage({ local: primary, s3: null, cloudinary: null, localLinks: new LocalLinkSigner('retention-test-link-secret-0123456789', config.api.publicUrl), signedUrlMinutes: 5, credentialsExpireAt: null })
     harness = await startHarness(config, app.sql, primary, { mirror, documents })
     http = createApp({ config, sql: app.sql, temporal: async () => harness.client, logger: createLogger({ level: 'silent', name: 'api' }), storage: documents })
@@ -209,6 +212,26 @@ describe('document retention', () => {
     expect(second.status).toBe('purged')
     expect(second.purged).toBe(0)
     expect(await purgeRecords()).toBe(before)
+  })
+
+  it('CLI reports and runs dry', async () => {
+    const old = await document('financial', '2012-08-01')
+    const report = await runOps(env, ['retention', 'report', '--as-of', '2026-12-04', '--limit', '100000', '--json'])
+    const text = await runOps(env, ['retention', 'report', '--as-of', '2026-12-04', '--limit', '1'])
+    const dryRun = await runOps(env, ['retention', 'purge', '--dry-run', '--as-of', '2026-12-04'])
+    const badDate = await runOps(env, ['retention', 'report', '--as-of', '04/12/2026'])
+    const parsed = JSON.parse(report.stdout) as { expired: number; items: Json[] }
+
+    expect(report.status).toBe(0)
+    expect(parsed.items.find((item) => item.documentId === old.id)).toMatchObject({ endsOn: '2020-01-01', class: 'financial' })
+    expect(parsed.expired).toBe(parsed.items.length)
+    expect(text.stdout).toContain(`school ${slug}, as of 2026-12-04: ${parsed.expired} of`)
+    expect(dryRun.status).toBe(0)
+    expect(dryRun.stdout).toContain(`dry run of school ${slug}:`)
+    expect(dryRun.stdout).toContain('nothing was purged')
+    expect(badDate.status).toBe(2)
+    expect(badDate.stderr).toContain('--as-of "04/12/2026" must be a date as YYYY-MM-DD')
+    expect(await documentCount([old.id])).toBe(1)
   })
 
   it('purges a document once when retried', async () => {
