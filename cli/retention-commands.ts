@@ -53,7 +53,7 @@ export async function retentionReport(context: CommandContext, options: { school
 
 /**
  * Starts a school's purge, or a dry run, and follows it. A first purge that waits for an
- * admin's approval is left waiting, and the command says how to approve it.
+ * admin's approval is left waiting, and the command prints how to approve it.
  */
 export async function retentionPurge(context: CommandContext, options: { school: School; dryRun: boolean; asOf?: string }): Promise<void> {
   const client = await context.temporal()
