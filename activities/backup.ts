@@ -30,6 +30,8 @@ export interface BackupActivityDependencies {
   format: BackupFormat
   /** Prefix of the scratch databases that restore drills create and drop. */
   scratchPrefix: string
+  /** Days each dump is locked against deletion where the store supports object lock; 0 locks nothing. */
+  lockDays?: number
   now?: () => Date
 }
 
@@ -60,6 +62,10 @@ export interface DumpResult {
 const PROGRESS_INTERVAL_MS = 2_000
 
 /** Creates the activities of the backup workflow around real Postgres and storage. */
+function lockOf(deps: BackupActivityDependencies, at: Date): { retainUntil?: Date } {
+  return deps.lockDays ? { retainUntil: new Date(at.getTime() + deps.lockDays * 86_400_000) } : {}
+}
+
 export function createBackupActivities(deps: BackupActivityDependencies) {
   const now = deps.now ?? (() => new Date())
 
@@ -171,7 +177,7 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
 
       const steps = [
         countTableRows(tx, (done) => (tablesCounted = done)),
-        deps.storage.put(objectKey, digest),
+        deps.storage.put(objectKey, digest, lockOf(deps, now())),
         dump.done,
       ] as const
 

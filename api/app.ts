@@ -83,7 +83,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   registerSchoolRecords(app, catalog, deps.sql)
   registerStudentImportRoutes(app, catalog, deps.sql)
   const storage = deps.storage ?? openDocumentStorage(deps.config)
-  registerDocumentFileRoutes(app, catalog, { sql: deps.sql, storage, settings: deps.config.storage, logger: deps.logger })
+  registerDocumentFileRoutes(app, catalog, { sql: deps.sql, storage, settings: deps.config.storage, retentionRules: deps.config.retention.rules, logger: deps.logger })
   registerDocumentRoutes(app, catalog, deps.sql, deps.config.retention.rules, { storage, logger: deps.logger })
   registerRetentionRoutes(app, catalog, deps)
   registerAdminRoutes(app, catalog, deps.sql)

@@ -9,6 +9,7 @@ import { camelRow, findRecord, type TableSpec } from '../data/records'
 import { CLASSIFICATION, type DocumentCategory, type StorageProvider } from '../domain/documents'
 import { documentInput, documentRecord } from '../domain/records'
 import { isInsideFolder } from '../domain/storage-keys'
+import type { RetentionRules } from '../domain/retention'
 import type { Logger } from '../observability/logger'
 import { contentDisposition } from '../storage/disposition'
 import type { DocumentStorage, StoredFile } from '../storage/document-storage'
@@ -26,6 +27,7 @@ export interface DocumentFileDependencies {
   sql: Sql
   storage: DocumentStorage
   settings: StorageConfig
+  retentionRules: RetentionRules
   logger: Logger
 }
 

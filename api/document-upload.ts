@@ -8,6 +8,7 @@ import type { Sql } from '../data/db'
 import { insertDocumentFile, ownerExists, selectedProvider } from '../data/document-files'
 import { ALLOWED_CONTENT_TYPES, destinationOf, documentPermission, type DocumentCategory } from '../domain/documents'
 import { reachOf } from '../domain/permissions'
+import { financialLockUntil, type RetentionRules } from '../domain/retention'
 import { documentKey } from '../domain/storage-keys'
 import type { Logger } from '../observability/logger'
 import type { DocumentStorage } from '../storage/document-storage'
@@ -29,6 +30,8 @@ export interface UploadContext {
   sql: Sql
   storage: DocumentStorage
   settings: StorageConfig
+  /** Retention rules; a financial file's end date becomes its object-lock date on S3. */
+  retentionRules: RetentionRules
   logger: Logger
   caller: Principal
   requestId: string
@@ -88,7 +91,9 @@ export async function storeDocumentUpload(
   let receiveError: unknown = null
   upload.file.once('error', (error) => (receiveError = error))
   const meter = pipeInto(body, new UploadMeter(settings.maxUploadBytes))
-  const storedKey = await context.storage.write(destination, key, meter, contentType).catch((error: unknown) => {
+  const [school] = await context.sql<{ month: number }[]>`SELECT fiscal_year_start_month AS month FROM school WHERE id = ${caller.schoolId}`
+  const retainUntil = financialLockUntil(fields.category, fields.documentDate, Number(school?.month ?? 1), context.retentionRules) ?? undefined
+  const storedKey = await context.storage.write(destination, key, meter, contentType, retainUntil).catch((error: unknown) => {
     if (receiveError && !(error instanceof FileTooLargeError)) {
       return Promise.reject(new ValidationError({ file: `ended before the whole file arrived (${(receiveError as Error).message})` }))
     }

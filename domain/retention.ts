@@ -128,6 +128,17 @@ function describeRule(rule: RetentionRule, ownerType: RetentionFacts['ownerType'
   return `${rule.class}: ${period} from ${from}`
 }
 
+/**
+ * Returns the start of the day a financial document's retention ends, for locking its file
+ * in storage, or null for other classes: their end dates may move (a leaving date is set
+ * later, a period is configured), and a lock cannot be shortened.
+ */
+export function financialLockUntil(category: DocumentCategory, documentDate: string, fiscalYearStartMonth: number, rules: RetentionRules): Date | null {
+  if (rules[category].class !== 'financial') return null
+  const verdict = judgeRetention({ category, ownerType: 'school', documentDate, ownerExitDate: null, fiscalYearStartMonth, legalHold: false }, rules, documentDate)
+  return verdict.endsOn === null ? null : new Date(`${verdict.endsOn}T00:00:00Z`)
+}
+
 /** Returns the last day of the fiscal year that contains `date`. */
 export function fiscalYearEnd(date: string, startMonth: number): string {
   const [year, month] = date.split('-').map(Number) as [number, number]

@@ -22,11 +22,14 @@ export interface S3Server {
  * Starts versitygw on a loopback port with its posix backend in `root` (each top-level folder
  * is a bucket) and waits until it accepts connections.
  */
-export async function startS3Server(options: { binary: string; port: number; root: string; accessKeyId: string; secretAccessKey: string }): Promise<S3Server> {
+export async function startS3Server(options: { binary: string; port: number; root: string; accessKeyId: string; secretAccessKey: string; versioningDir?: string }): Promise<S3Server> {
   mkdirSync(options.root, { recursive: true })
+  // Versioning, which object lock needs, keeps older versions in a folder of their own.
+  const versioning = options.versioningDir ? ['--versioning-dir', options.versioningDir] : []
+  if (options.versioningDir) mkdirSync(options.versioningDir, { recursive: true })
   const child = spawn(
     options.binary,
-    ['--access', options.accessKeyId, '--secret', options.secretAccessKey, '--port', `127.0.0.1:${options.port}`, '--quiet', 'posix', options.root],
+    ['--access', options.accessKeyId, '--secret', options.secretAccessKey, '--port', `127.0.0.1:${options.port}`, '--quiet', 'posix', ...versioning, options.root],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   let stderr = ''

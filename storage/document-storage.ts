@@ -38,15 +38,18 @@ export interface DownloadLink {
 export class DocumentStorage {
   constructor(private readonly options: DocumentStorageOptions) {}
 
-  /** Writes the body and returns the key it lives under at the destination's provider. */
-  async write(destination: Destination, key: string, body: Readable, contentType: string): Promise<string> {
+  /**
+   * Writes the body and returns the key it lives under at the destination's provider.
+   * `retainUntil` locks the file on an S3 bucket with object lock enabled.
+   */
+  async write(destination: Destination, key: string, body: Readable, contentType: string, retainUntil?: Date): Promise<string> {
     if (destination.provider === 'cloudinary') {
       // The Destination type already forbids it; this guards callers that cast.
       if (!isMediaCategory(destination.category)) throw new Error(`${destination.category} files may not be written to Cloudinary`)
       const asset = await this.cloudinary().put(key, body, { contentType, access: destination.access })
       return asset.publicId
     }
-    await this.objectStore(destination.provider).put(key, body, { contentType })
+    await this.objectStore(destination.provider).put(key, body, { contentType, retainUntil })
     return key
   }
 

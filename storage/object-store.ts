@@ -50,6 +50,11 @@ export interface ListOptions {
 export interface PutOptions {
   /** Content type stored with the object, where the provider keeps one. */
   contentType?: string
+  /**
+   * End of an object-lock retention in compliance mode, on stores whose bucket has object
+   * lock enabled: until then no credential can delete that version. Other stores ignore it.
+   */
+  retainUntil?: Date
 }
 
 /** Options of a signed download link. */

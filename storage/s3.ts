@@ -1,6 +1,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
@@ -73,7 +74,7 @@ export class S3ObjectStore implements ObjectStore {
     body.once('error', (error) => (bodyError = error))
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType },
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType, ...(await this.lockParameters(options.retainUntil)) },
       partSize: this.partSize,
       queueSize: 2,
       leavePartsOnError: false,
@@ -84,6 +85,31 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       // A failing body (a client gone mid-upload, a size limit) is the caller's error, not S3's.
       if (bodyError) throw bodyError
+      throw this.unavailable(error)
+    }
+  }
+
+  /**
+   * Returns the object-lock headers of a write, or none when no date is given or the bucket
+   * has no object lock. The bucket's setting is read once, on the first write that needs it.
+   */
+  private async lockParameters(retainUntil: Date | undefined): Promise<{ ObjectLockMode?: 'COMPLIANCE'; ObjectLockRetainUntilDate?: Date }> {
+    if (!retainUntil) return {}
+    this.lockEnabled ??= this.readLockEnabled().catch((error: unknown) => {
+      this.lockEnabled = null
+      throw error
+    })
+    return (await this.lockEnabled) ? { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: retainUntil } : {}
+  }
+
+  private lockEnabled: Promise<boolean> | null = null
+
+  private async readLockEnabled(): Promise<boolean> {
+    try {
+      const output = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }))
+      return output.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled'
+    } catch (error) {
+      if ((error as Error).name === 'ObjectLockConfigurationNotFoundError') return false
       throw this.unavailable(error)
     }
   }

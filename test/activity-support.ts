@@ -12,7 +12,7 @@ export function runActivity<P extends unknown[], R>(activity: (...args: P) => Pr
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') }).run(activity, ...args)
 }
 
-export function backupActivities(catalog: Sql, storage: ObjectStore, databases: string[], format: 'custom' | 'plain' = 'custom') {
+export function backupActivities(catalog: Sql, storage: ObjectStore, databases: string[], format: 'custom' | 'plain' = 'custom', options: { lockDays?: number } = {}) {
   return createBackupActivities({
     catalog,
     serverUrl: SERVER_URL,
@@ -20,6 +20,7 @@ export function backupActivities(catalog: Sql, storage: ObjectStore, databases: 
     storage,
     format,
     scratchPrefix: uniqueName('drill').slice(0, 20),
+    ...options,
   })
 }
 

@@ -50,6 +50,9 @@ export function createActivities(deps: Omit<WorkerDependencies, 'connection' | '
       storage,
       format: config.backup.format,
       scratchPrefix: config.backup.scratchPrefix,
+      // The daily rule keeps each day's backup at least this long. Pruning an extra backup of
+      // a day sooner only hides it behind a delete marker until its lock ends.
+      lockDays: config.backup.retention.keepDaily,
     }),
     ...createRestoreActivities({
       catalog,
