@@ -5,6 +5,7 @@ import { listBackups } from '../data/backup-catalog'
 import { readBackupRecency } from '../data/backup-recency'
 import type { Sql } from '../data/db'
 import { readMirrorRuns } from '../data/mirror-runs'
+import { readRetentionStatus } from '../data/retention'
 import { listFiringAlerts } from '../data/ops-alerts'
 import { countConsecutiveFailures, findLatestProbe } from '../data/uptime-probes'
 import { DATABASE_RPO_MS } from '../domain/dr'
@@ -12,7 +13,7 @@ import { MIRROR_RPO_MS } from '../domain/monitoring'
 import { DR_STAGE, OPS_STATUS } from '../domain/search-attributes'
 import { DR_WORKFLOW_ID } from '../workflows/dr-definitions'
 import type { AppEnv } from './app'
-import { requirePermission } from './authentication'
+import { principal, requirePermission } from './authentication'
 import type { RouteCatalog } from './route-catalog'
 
 // Temporal may be down while the status page is most needed; its part then reads "unknown".
@@ -29,9 +30,10 @@ export function registerOpsStatusRoute(routes: Hono<AppEnv>, deps: OpsStatusDepe
   catalog.add({ method: 'GET', path: '/api/ops/status', permission: 'ops-status:read' })
 
   routes.get('/status', requirePermission('ops-status:read'), async (c) => {
-    const [backups, mirror, dr, uptime, alerts] = await Promise.all([
+    const [backups, mirror, retention, dr, uptime, alerts] = await Promise.all([
       Promise.all(deps.config.backup.databases.map((database) => backupStatus(deps.sql, database))),
       deps.config.mirror ? mirrorStatus(deps.sql) : { status: 'not configured' },
+      retentionStatus(deps.sql, principal(c).schoolId),
       drStatus(deps.temporal),
       uptimeStatus(deps.sql, deps.config.monitoring.uptime.url),
       listFiringAlerts(deps.sql),
@@ -41,8 +43,7 @@ export function registerOpsStatusRoute(routes: Hono<AppEnv>, deps: OpsStatusDepe
       checkedAt: new Date().toISOString(),
       backups: { rpoHours: DATABASE_RPO_MS / 3_600_000, databases: backups },
       mirror,
-      // TODO: report the last retention run once document retention enforcement exists.
-      retention: { status: 'not configured' },
+      retention,
       dr,
       uptime,
       alerts: alerts.map((alert) => ({
@@ -69,6 +70,15 @@ async function backupStatus(sql: Sql, database: string) {
       ? { backupId: recency.newestVerifiedId, dumpedAt: recency.newestVerifiedAt, ageHours: round(ageMs! / 3_600_000) }
       : null,
     lastBackup: last ? { backupId: last.id, status: last.status, startedAt: last.startedAt.toISOString(), failureReason: last.failureReason } : null,
+  }
+}
+
+async function retentionStatus(sql: Sql, schoolId: string) {
+  const state = await readRetentionStatus(sql, schoolId)
+  return {
+    status: state.firstPurgeApproved ? 'purging daily' : 'first purge not approved',
+    ...state,
+    lastPurgeAt: state.lastPurgeAt?.toISOString() ?? null,
   }
 }
 

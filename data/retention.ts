@@ -192,3 +192,22 @@ export async function findExpiredDocuments(
   }
   return { items, nextCursor: cursor, scanned }
 }
+
+export interface RetentionStatus {
+  firstPurgeApproved: boolean
+  lastPurgeAt: Date | null
+  purgedLast30Days: number
+  activeLegalHolds: number
+  pendingFileRemovals: number
+}
+
+/** Reads a school's retention state for the ops status page. */
+export async function readRetentionStatus(sql: Queryable, schoolId: string): Promise<RetentionStatus> {
+  const [row] = await sql<RetentionStatus[]>`
+    SELECT EXISTS (SELECT 1 FROM retention_approval WHERE school_id = ${schoolId}) AS "firstPurgeApproved",
+           (SELECT max(purged_at) FROM retention_purge WHERE school_id = ${schoolId}) AS "lastPurgeAt",
+           (SELECT count(*)::int FROM retention_purge WHERE school_id = ${schoolId} AND purged_at > now() - interval '30 days') AS "purgedLast30Days",
+           (SELECT count(*)::int FROM legal_hold WHERE school_id = ${schoolId} AND lifted_at IS NULL) AS "activeLegalHolds",
+           (SELECT count(*)::int FROM document_file_removal WHERE school_id = ${schoolId} AND primary_removed_at IS NULL) AS "pendingFileRemovals"`
+  return row!
+}

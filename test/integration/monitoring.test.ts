@@ -261,7 +261,7 @@ describe('uptime and backup RPO monitoring', () => {
     const body = (await response.json()) as {
       backups: { rpoHours: number; databases: { database: string; status: string; lastVerified: { ageHours: number } | null }[] }
       mirror: { status: string; rpoHours: number; lastGood: { ageMinutes: number } | null; lastRun: { status: string; copied: number } | null }
-      retention: { status: string }
+      retention: { status: string; firstPurgeApproved: boolean; lastPurgeAt: string | null; activeLegalHolds: number }
       dr: { status: string }
       uptime: { url: string; status: string; consecutiveFailures: number; lastProbe: { ok: boolean } | null }
       alerts: { key: string; kind: string }[]
@@ -278,7 +278,10 @@ describe('uptime and backup RPO monitoring', () => {
     expect(body.mirror.lastGood?.ageMinutes).toBe(30)
     expect(body.mirror.lastRun?.status).toBe('good')
     expect(body.mirror.lastRun?.copied).toBe(2)
-    expect(body.retention.status).toBe('not configured')
+    expect(body.retention.status).toBe('first purge not approved')
+    expect(body.retention.firstPurgeApproved).toBe(false)
+    expect(body.retention.lastPurgeAt).toBeNull()
+    expect(body.retention.activeLegalHolds).toBe(0)
     expect(['idle', 'active']).toContain(body.dr.status)
     expect(body.uptime.url).toBe(`${probed.url}/healthz`)
     expect(body.uptime.status).toBe('up')
