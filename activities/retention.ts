@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity'
 import type { Sql } from '../data/db'
 import { markPrimaryRemoved, pendingFileRemovals, purgeDocument, retentionRowsAfter, schoolToday, verdictOf } from '../data/retention'
+import { purgeStudent, studentRowsAfter, studentVerdictOf } from '../data/student-retention'
 import type { RetentionRules } from '../domain/retention'
 import { NO_RETENTION_COUNTS, type RetentionCounts } from '../domain/retention-runs'
 import type { DocumentStorage } from '../storage/document-storage'
@@ -69,6 +70,30 @@ export function createRetentionActivities(deps: RetentionDependencies) {
   }
 
   /**
+   * Judges up to `batchSize` students after `afterId` by the rule of their own record and,
+   * when `purge` is set, purges the expired ones that own no document any more.
+   */
+  async function runStudentRetentionBatch(input: RetentionBatchInput & { purge: boolean }): Promise<RetentionBatchResult> {
+    const rows = await studentRowsAfter(deps.catalog, input.schoolId, input.afterId, input.batchSize)
+    const counts: RetentionCounts = { ...NO_RETENTION_COUNTS, expiredByClass: { ...NO_RETENTION_COUNTS.expiredByClass } }
+    let purged = 0
+
+    for (const row of rows) {
+      const verdict = studentVerdictOf(row, input.asOf)
+      counts.evaluated++
+      counts[verdict.status]++
+      if (verdict.status !== 'expired') continue
+      counts.expiredByClass[verdict.class]++
+      if (!input.purge) continue
+      const { workflowId, runId } = Context.current().info.workflowExecution!
+      const outcome = await purgeStudent(deps.catalog, input.schoolId, row.id, { rules: deps.rules, asOf: input.asOf, workflowId, runId })
+      if (outcome === 'purged') purged++
+      Context.current().heartbeat({ afterId: input.afterId, evaluated: counts.evaluated, purged })
+    }
+    return { counts, purged, lastId: rows.at(-1)?.id ?? input.afterId, done: rows.length < input.batchSize }
+  }
+
+  /**
    * Removes files of deleted and purged documents from their provider and from the mirror,
    * up to `limit` of them. A file already gone counts as removed. A failure leaves its row
    * pending for the next run and is counted, not thrown, so one bad file stops nothing else.
@@ -107,13 +132,15 @@ export function createRetentionActivities(deps: RetentionDependencies) {
       ON CONFLICT (school_id) DO NOTHING`
   }
 
-  /** Counts the purge records a run wrote, across retries and continue-as-new. */
-  async function countRunPurges(input: { workflowId: string; since: string }): Promise<number> {
-    const [row] = await deps.catalog<{ count: string }[]>`SELECT count(*) FROM retention_purge WHERE workflow_id = ${input.workflowId} AND purged_at >= ${input.since}`
-    return Number(row?.count ?? 0)
+  /** Counts the documents and students a run purged, across retries and continue-as-new. */
+  async function countRunPurges(input: { workflowId: string; since: string }): Promise<{ documents: number; students: number }> {
+    const rows = await deps.catalog<{ entity: 'document' | 'student'; count: string }[]>`
+      SELECT entity, count(*) FROM retention_purge WHERE workflow_id = ${input.workflowId} AND purged_at >= ${input.since} GROUP BY entity`
+    const count = (entity: string) => Number(rows.find((row) => row.entity === entity)?.count ?? 0)
+    return { documents: count('document'), students: count('student') }
   }
 
-  return { listRetentionSchools, prepareRetentionRun, runRetentionBatch, removeDeletedFiles, recordRetentionApproval, countRunPurges }
+  return { listRetentionSchools, prepareRetentionRun, runRetentionBatch, runStudentRetentionBatch, removeDeletedFiles, recordRetentionApproval, countRunPurges }
 }
 
 export type RetentionActivities = ReturnType<typeof createRetentionActivities>

@@ -31,11 +31,12 @@ export async function retentionOfDocuments(sql: Queryable, rules: RetentionRules
 
 /** A delete the retention rules or a legal hold forbid; the error handler makes it a 409. */
 export class RetentionRefusedError extends Error {
+  /** `subject` names the record, such as `document <id>`. */
   constructor(
-    readonly documentId: string,
+    readonly subject: string,
     readonly verdict: RetentionVerdict,
   ) {
-    super(refusalMessage(documentId, verdict))
+    super(refusalMessage(subject, verdict))
     this.name = 'RetentionRefusedError'
   }
 
@@ -44,8 +45,8 @@ export class RetentionRefusedError extends Error {
   }
 }
 
-function refusalMessage(documentId: string, verdict: RetentionVerdict): string {
-  if (verdict.status === 'held') return `document ${documentId} is under a legal hold and cannot be deleted until an admin lifts it`
-  if (verdict.endsOn !== null) return `document ${documentId} cannot be deleted before ${verdict.endsOn} (${verdict.rule})`
-  return `document ${documentId} cannot be deleted yet (${verdict.rule}), and that date is not recorded`
+function refusalMessage(subject: string, verdict: RetentionVerdict): string {
+  if (verdict.status === 'held') return `${subject} is under a legal hold and cannot be deleted until an admin lifts it`
+  if (verdict.endsOn !== null) return `${subject} cannot be deleted before ${verdict.endsOn} (${verdict.rule})`
+  return `${subject} cannot be deleted yet (${verdict.rule}), and that date is not recorded`
 }

@@ -173,7 +173,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteC
       const [facts] = await retentionRowsByIds(tx, caller.schoolId, [id], true)
       if (facts) {
         const verdict = verdictOf(facts, rules, today)
-        if (!verdict.deletable) throw new RetentionRefusedError(id, verdict)
+        if (!verdict.deletable) throw new RetentionRefusedError(`document ${id}`, verdict)
       }
       const result = await deleteRecord(tx, spec, { schoolId: caller.schoolId, id, expectedVersion: version })
       if (result.status === 'deleted') {

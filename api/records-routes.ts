@@ -42,6 +42,8 @@ export interface RecordRoutesDefinition {
   limitedFields?: readonly string[]
   /** Checks across fields of the record as it will be saved; returns problems by field. */
   check?: (values: RecordValues) => Record<string, string> | null
+  /** Runs in the delete's transaction before the row goes; it throws to reject the delete. */
+  beforeDelete?: (tx: Queryable, schoolId: string, id: string) => Promise<void>
 }
 
 const errorBody = z.object({ error: z.string(), requestId: z.string().optional() }).openapi('Error')
@@ -176,6 +178,7 @@ export function registerRecordRoutes(app: OpenAPIHono<AppEnv>, catalog: RouteCat
       const version = expectedVersion(c.req.header('if-match'))
 
       const outcome = await sql.begin(async (tx) => {
+        await definition.beforeDelete?.(tx, caller.schoolId, id)
         const result = await deleteRecord(tx, spec, { schoolId: caller.schoolId, id, expectedVersion: version })
         if (result.status === 'deleted') await audit(tx, c, entity, 'delete', id, camelRow(result.before), null)
         return result

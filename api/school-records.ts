@@ -26,6 +26,7 @@ import type { AppEnv } from './app'
 import { registerRecordRoutes } from './records-routes'
 import type { RouteCatalog } from './route-catalog'
 import { guardianScope, studentGuardianScope, studentScope } from './scopes'
+import { checkStudentRetention } from './student-retention'
 
 const TIMESTAMPS = ['id', 'school_id', 'version', 'created_at', 'updated_at']
 
@@ -136,6 +137,7 @@ export function registerSchoolRecords(app: OpenAPIHono<AppEnv>, catalog: RouteCa
     scope: studentScope,
     limitedFields: ['id', 'admissionNumber', 'firstName', 'lastName', 'status'],
     check: rangeCheck('admittedOn', 'leftOn'),
+    beforeDelete: checkStudentRetention,
   })
 
   registerRecordRoutes(app, catalog, sql, {

@@ -131,11 +131,11 @@ export async function purgeDocument(sql: Sql, schoolId: string, documentId: stri
     if (verdict.status !== 'expired' || verdict.endsOn === null) return 'not-expired'
 
     await tx`
-      INSERT INTO retention_purge (school_id, document_id, category, retention_class, rule, anchor_date, ends_on, as_of,
+      INSERT INTO retention_purge (school_id, entity, entity_id, category, retention_class, rule, anchor_date, ends_on, as_of,
                                    storage_provider, storage_key, sha256, size_bytes, workflow_id, run_id)
-      VALUES (${schoolId}, ${row.id}, ${row.category}, ${verdict.class}, ${verdict.rule}, ${verdict.anchorDate}, ${verdict.endsOn},
+      VALUES (${schoolId}, 'document', ${row.id}, ${row.category}, ${verdict.class}, ${verdict.rule}, ${verdict.anchorDate}, ${verdict.endsOn},
               ${context.asOf}, ${row.storage_provider}, ${row.storage_key}, ${row.sha256}, ${row.size_bytes}, ${context.workflowId}, ${context.runId})
-      ON CONFLICT (document_id) DO NOTHING`
+      ON CONFLICT (entity, entity_id) DO NOTHING`
     await recordFileRemoval(tx, row, 'purged')
     await tx`DELETE FROM document WHERE id = ${row.id}`
     await insertAuditEvent(tx, {

@@ -128,6 +128,21 @@ function describeRule(rule: RetentionRule, ownerType: RetentionFacts['ownerType'
   return `${rule.class}: ${period} from ${from}`
 }
 
+/** Students' own rows, with their enrolments, are academic records kept from their leaving date. */
+export const STUDENT_RECORD_RULE: RetentionRule = { class: 'academic', years: 10, anchor: 'owner-exit' }
+
+/**
+ * Judges a student's own record on `today`: it expires 10 years after the leaving date and
+ * is held while any of the student's documents is under a legal hold.
+ */
+export function judgeStudentRecord(student: { leftOn: string | null; documentsHeld: boolean }, today: string): RetentionVerdict {
+  const rule = STUDENT_RECORD_RULE
+  const endsOn = student.leftOn === null ? null : addYears(student.leftOn, rule.years!)
+  let status: RetentionStatus = endsOn !== null && today >= endsOn ? 'expired' : 'kept'
+  if (student.documentsHeld) status = 'held'
+  return { class: rule.class, status, anchorDate: student.leftOn, endsOn, rule: describeRule(rule, 'student'), deletable: status === 'expired' }
+}
+
 /**
  * Returns the start of the day a financial document's retention ends, for locking its file
  * in storage, or null for other classes: their end dates may move (a leaving date is set

@@ -5,8 +5,11 @@ export interface RetentionRunState {
   startedAt: string
   asOf: string
   approved: boolean
+  /** Documents are judged first, then students' own records. */
+  phase: 'documents' | 'students'
   afterId: string | null
   counts: RetentionCounts
+  studentCounts: RetentionCounts
 }
 
 export type RetentionRunStatus = 'dry-run' | 'purged' | 'not-approved'
@@ -15,7 +18,10 @@ export interface RetentionRunResult {
   status: RetentionRunStatus
   asOf: string
   counts: RetentionCounts
+  studentCounts: RetentionCounts
+  /** Documents purged. */
   purged: number
+  studentsPurged: number
   filesRemoved: number
   mirrorCopiesRemoved: number
   fileRemovalFailures: number

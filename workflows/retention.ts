@@ -30,7 +30,7 @@ export interface RetentionPurgeInput {
 }
 
 // Batches read and judge rows and purge one document per transaction; a retry is safe.
-const { runRetentionBatch, removeDeletedFiles } = proxyActivities<RetentionActivities>({
+const { runRetentionBatch, runStudentRetentionBatch, removeDeletedFiles } = proxyActivities<RetentionActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8 },
@@ -47,7 +47,7 @@ const FILE_REMOVAL_CALLS = 20
 
 /**
  * Judges every document of one school against the retention rules, in id order, a batch at a
- * time, and purges what has expired unless this is a dry run. The school's first purge waits
+ * time, then every student's own record, and purges what has expired unless this is a dry run. The school's first purge waits
  * for the `approvePurge` signal from an admin; without it the run ends `not-approved` and
  * purges nothing. Only ids and counts pass through the history.
  */
@@ -61,8 +61,9 @@ export async function retentionPurgeWorkflow(input: RetentionPurgeInput): Promis
   upsertSearchAttributes([{ key: OPS_STATUS, value: input.dryRun ? 'evaluating' : 'purging' }])
 
   const batch = { schoolId: input.schoolId, asOf: state.asOf, batchSize: input.batchSize ?? 1000 }
+  const runBatch = (purge: boolean) => (state.phase === 'documents' ? runRetentionBatch : runStudentRetentionBatch)({ ...batch, afterId: state.afterId, purge })
   for (let count = 0; count < BATCHES_PER_HISTORY; count++) {
-    let result = await runRetentionBatch({ ...batch, afterId: state.afterId, purge: !input.dryRun && state.approved })
+    let result = await runBatch(!input.dryRun && state.approved)
 
     if (!input.dryRun && !state.approved && result.counts.expired > 0) {
       awaitingApproval = true
@@ -73,12 +74,17 @@ export async function retentionPurgeWorkflow(input: RetentionPurgeInput): Promis
       await recordRetentionApproval({ schoolId: input.schoolId, approvedBy: approvedBy!, workflowId: info.workflowId })
       state.approved = true
       upsertSearchAttributes([{ key: OPS_STATUS, value: 'purging' }])
-      result = await runRetentionBatch({ ...batch, afterId: state.afterId, purge: true })
+      result = await runBatch(true)
     }
 
-    state.counts = addRetentionCounts(state.counts, result.counts)
+    if (state.phase === 'documents') state.counts = addRetentionCounts(state.counts, result.counts)
+    else state.studentCounts = addRetentionCounts(state.studentCounts, result.counts)
     state.afterId = result.lastId
-    if (result.done) return finish(input, state, input.dryRun ? 'dry-run' : 'purged')
+    if (result.done && state.phase === 'students') return finish(input, state, input.dryRun ? 'dry-run' : 'purged')
+    if (result.done) {
+      state.phase = 'students'
+      state.afterId = null
+    }
   }
   return continueAsNew<typeof retentionPurgeWorkflow>({ ...input, resume: state })
 }
@@ -86,12 +92,12 @@ export async function retentionPurgeWorkflow(input: RetentionPurgeInput): Promis
 async function firstState(input: RetentionPurgeInput, startTime: Date): Promise<RetentionRunState> {
   const startedAt = startTime.toISOString()
   const prepared = await prepareRetentionRun({ schoolId: input.schoolId, at: startedAt })
-  return { startedAt, asOf: input.asOf ?? prepared.asOf, approved: prepared.approved, afterId: null, counts: NO_RETENTION_COUNTS }
+  return { startedAt, asOf: input.asOf ?? prepared.asOf, approved: prepared.approved, phase: 'documents', afterId: null, counts: NO_RETENTION_COUNTS, studentCounts: NO_RETENTION_COUNTS }
 }
 
 async function finish(input: RetentionPurgeInput, state: RetentionRunState, status: RetentionRunStatus): Promise<RetentionRunResult> {
   const files = { removed: 0, mirrorRemoved: 0, failed: 0 }
-  let purged = 0
+  let purged = { documents: 0, students: 0 }
   if (status === 'purged') {
     for (let call = 0; call < FILE_REMOVAL_CALLS; call++) {
       const removal = await removeDeletedFiles({ limit: FILE_REMOVALS_PER_CALL })
@@ -103,7 +109,7 @@ async function finish(input: RetentionPurgeInput, state: RetentionRunState, stat
     purged = await countRunPurges({ workflowId: workflowInfo().workflowId, since: state.startedAt })
   }
   upsertSearchAttributes([{ key: OPS_STATUS, value: status === 'purged' && files.failed > 0 ? 'partial' : status }])
-  return { status, asOf: state.asOf, counts: state.counts, purged, filesRemoved: files.removed, mirrorCopiesRemoved: files.mirrorRemoved, fileRemovalFailures: files.failed }
+  return { status, asOf: state.asOf, counts: state.counts, studentCounts: state.studentCounts, purged: purged.documents, studentsPurged: purged.students, filesRemoved: files.removed, mirrorCopiesRemoved: files.mirrorRemoved, fileRemovalFailures: files.failed }
 }
 
 /**

@@ -40,13 +40,15 @@ CREATE TABLE document_file_removal (
 CREATE INDEX document_file_removal_pending_idx ON document_file_removal (recorded_at)
   WHERE primary_removed_at IS NULL;
 
--- One row per purged document, never changed or removed. It names the document, the rule
--- and the run, but not the title or file name: those may carry the personal data whose
--- period has ended.
+-- One row per purged document or student record, never changed or removed. It names the
+-- record, the rule and the run, but not the title, file name or student's name: those may
+-- carry the personal data whose period has ended.
 CREATE TABLE retention_purge (
   id                bigserial PRIMARY KEY,
   school_id         uuid NOT NULL REFERENCES school (id),
-  document_id       uuid NOT NULL UNIQUE,
+  entity            text NOT NULL CHECK (entity IN ('document', 'student')),
+  entity_id         uuid NOT NULL,
+  -- The document category, or 'student-record'.
   category          text NOT NULL,
   retention_class   text NOT NULL CHECK (retention_class IN ('financial', 'academic', 'other')),
   rule              text NOT NULL,
@@ -59,7 +61,8 @@ CREATE TABLE retention_purge (
   size_bytes        bigint,
   workflow_id       text NOT NULL,
   run_id            text NOT NULL,
-  purged_at         timestamptz NOT NULL DEFAULT now()
+  purged_at         timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (entity, entity_id)
 );
 
 CREATE INDEX retention_purge_school_idx ON retention_purge (school_id, purged_at);

@@ -41,6 +41,16 @@ describe('document retention', () => {
     return row!.id
   }
 
+  /** Enrols a student in a new academic year and section of the school. */
+  async function enrol(studentId: string): Promise<void> {
+    const year = uniqueName('year')
+    const [row] = await app.sql<{ year: string; section: string }[]>`
+      WITH y AS (INSERT INTO academic_year (school_id, name, starts_on, ends_on) VALUES (${schoolId}, ${year}, '2008-09-01', '2009-07-01') RETURNING id),
+           s AS (INSERT INTO section (school_id, academic_year_id, grade, name) SELECT ${schoolId}, id, '9', 'A' FROM y RETURNING id, academic_year_id)
+      SELECT academic_year_id AS year, id AS section FROM s`
+    await app.sql`INSERT INTO enrolment (school_id, student_id, academic_year_id, section_id, enrolled_on) VALUES (${schoolId}, ${studentId}, ${row!.year}, ${row!.section}, '2008-09-01')`
+  }
+
   /** Inserts a document with a file in primary storage and a copy in the mirror. */
   async function document(category: string, documentDate: string, owner: { type: 'school' | 'student'; id: string | null } = { type: 'school', id: null }): Promise<{ id: string; key: string }> {
     const key = `documents/${schoolId}/${category}/${uniqueName('file')}.pdf`
@@ -201,7 +211,7 @@ describe('document retention', () => {
       expect(await mirror.stat(file.key)).toBeNull()
     }
     expect(await primary.stat(held.key)).not.toBeNull()
-    const records = await app.sql`SELECT document_id, rule, ends_on, workflow_id FROM retention_purge WHERE document_id IN ${app.sql(expired.map((file) => file.id))} ORDER BY ends_on`
+    const records = await app.sql`SELECT entity_id, rule, ends_on, workflow_id FROM retention_purge WHERE entity = 'document' AND entity_id IN ${app.sql(expired.map((file) => file.id))} ORDER BY ends_on`
     expect(records.map((row) => row.rule)).toEqual(['financial: 7 years from the end of the fiscal year of the document date', "academic: 10 years from the student's leaving date"])
     expect(records.every((row) => row.workflow_id === handle.workflowId)).toBe(true)
     await expect(app.sql`DELETE FROM retention_purge`).rejects.toThrow('append-only')
@@ -212,6 +222,53 @@ describe('document retention', () => {
     expect(second.status).toBe('purged')
     expect(second.purged).toBe(0)
     expect(await purgeRecords()).toBe(before)
+  })
+
+  it('guards student deletes by the academic rule', async () => {
+    const mistaken = await student(null)
+    const enrolled = await student(null)
+    const leftRecently = await student('2020-07-01')
+    const leftLongAgo = await student('2012-07-01')
+    const withFile = await student('2000-07-01')
+    for (const id of [enrolled, leftRecently, leftLongAgo]) await enrol(id)
+    await document('notice', '2024-01-01', { type: 'student', id: withFile })
+
+    const deleteStudent = (id: string) => call(users.admin, 'DELETE', `/api/students/${id}`, undefined, { 'if-match': '"1"' })
+    const mistakenDelete = await deleteStudent(mistaken)
+    const enrolledDelete = await deleteStudent(enrolled)
+    const fileDelete = await deleteStudent(withFile)
+    const recentDelete = await deleteStudent(leftRecently)
+    const expiredDelete = await deleteStudent(leftLongAgo)
+
+    expect(mistakenDelete.status).toBe(204)
+    expect(enrolledDelete.status).toBe(409)
+    expect(enrolledDelete.body.error).toBe(`student ${enrolled} cannot be deleted yet (academic: 10 years from the student's leaving date), and that date is not recorded`)
+    expect(fileDelete.status).toBe(409)
+    expect(fileDelete.body.error).toContain('still owns 1 document(s)')
+    expect(recentDelete.status).toBe(409)
+    expect(recentDelete.body.endsOn).toBe('2030-07-01')
+    expect(expiredDelete.status).toBe(204)
+    expect(await app.sql`SELECT 1 FROM enrolment WHERE student_id = ${leftLongAgo}`).toHaveLength(0)
+  })
+
+  it('purges expired student records', async () => {
+    const expired = await student('2010-07-01')
+    const recent = await student('2020-07-01')
+    const owner = await student('2010-07-01')
+    for (const id of [expired, recent, owner]) await enrol(id)
+    const kept = await document('sensitive', '2010-01-01', { type: 'student', id: owner })
+    await call(users.admin, 'POST', `/api/documents/${kept.id}/legal-hold`, { reason: 'safeguarding review' })
+
+    const result = await (await startRetentionRun(harness.client, { taskQueue: config.temporal.taskQueue, school: { id: schoolId, slug }, dryRun: false, asOf: '2026-12-04' })).result()
+    const remaining = await app.sql`SELECT id FROM student WHERE id IN ${app.sql([expired, recent, owner])}`
+    const [record] = await app.sql`SELECT category, rule, ends_on FROM retention_purge WHERE entity = 'student' AND entity_id = ${expired}`
+
+    expect(result.status).toBe('purged')
+    expect(result.studentsPurged).toBeGreaterThanOrEqual(1)
+    expect(result.studentCounts.held).toBeGreaterThanOrEqual(1)
+    expect(remaining.map((row) => row.id).sort()).toEqual([recent, owner].sort())
+    expect(record).toEqual({ category: 'student-record', rule: "academic: 10 years from the student's leaving date", ends_on: '2020-07-01' })
+    expect(await app.sql`SELECT 1 FROM enrolment WHERE student_id = ${expired}`).toHaveLength(0)
   })
 
   it('CLI reports and runs dry', async () => {
@@ -240,7 +297,7 @@ describe('document retention', () => {
 
     const first = await purgeDocument(app.sql, schoolId, notice.id, context)
     const retried = await purgeDocument(app.sql, schoolId, notice.id, { ...context, runId: 'run-2' })
-    const records = await app.sql`SELECT run_id FROM retention_purge WHERE document_id = ${notice.id}`
+    const records = await app.sql`SELECT run_id FROM retention_purge WHERE entity = 'document' AND entity_id = ${notice.id}`
 
     expect(first).toBe('purged')
     expect(retried).toBe('gone')

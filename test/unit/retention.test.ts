@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addYears, fiscalYearEnd, judgeRetention, parseRetentionYears, retentionRules, type RetentionFacts } from '../../domain/retention'
+import { addYears, fiscalYearEnd, judgeRetention, judgeStudentRecord, parseRetentionYears, retentionRules, type RetentionFacts } from '../../domain/retention'
 
 const rules = retentionRules()
 
@@ -64,6 +64,23 @@ describe('academic retention', () => {
     const verdict = judgeRetention(facts({ category: 'certificate', ownerType: 'school', documentDate: '2010-01-15' }), rules, '2020-01-15')
     expect(verdict.endsOn).toBe('2020-01-15')
     expect(verdict.status).toBe('expired')
+  })
+})
+
+describe('student records', () => {
+  it('expire 10 years after leaving', () => {
+    expect(judgeStudentRecord({ leftOn: '2016-02-29', documentsHeld: false }, '2026-02-28').status).toBe('kept')
+    expect(judgeStudentRecord({ leftOn: '2016-02-29', documentsHeld: false }, '2026-03-01').status).toBe('expired')
+  })
+
+  it('are kept while the student stays', () => {
+    const verdict = judgeStudentRecord({ leftOn: null, documentsHeld: false }, '2090-01-01')
+    expect(verdict.status).toBe('kept')
+    expect(verdict.endsOn).toBeNull()
+  })
+
+  it('are held with a held document', () => {
+    expect(judgeStudentRecord({ leftOn: '2000-01-01', documentsHeld: true }, '2090-01-01').status).toBe('held')
   })
 })
 
