@@ -123,7 +123,7 @@ function ReportSection(props: { page: Page; config: Config; read: ReportRead }) 
         <dt>Target database</dt>
         <dd>{report.targetDatabase}</dd>
         <dt>Backup restored</dt>
-        <dd>{report.backup ? `${report.backup.backupId}, ${report.backup.ageHours} h old when restored` : '—'}</dd>
+        <dd>{report.backup ? `${report.backup.backupId}, ${report.backup.ageHours.toFixed(1)} h old when restored` : '—'}</dd>
         <dt>Recovery time</dt>
         <dd>{report.recoveryTimeMs === null ? '—' : `${Math.round(report.recoveryTimeMs / 1000)} s`}</dd>
         <dt>Recovery point</dt>
