@@ -146,11 +146,32 @@ describe('web app in Chromium', () => {
     await screenshot(office, 'student-conflict')
 
     expect(await office.getByRole('alert').textContent()).toContain('was changed by someone else')
-    expect(await office.getByRole('region', { name: 'Your unsaved values' }).textContent()).toContain('Last name: Okafor-Eze')
+    expect(await office.getByRole('region', { name: 'Your unsaved values' }).locator('li').allTextContents()).toEqual(['Last name: Okafor-Eze'])
     expect(await office.getByLabel('Phone').inputValue()).toBe('+44 20 7946 0000')
     const [row] = await app.sql<{ last_name: string }[]>`SELECT last_name FROM student WHERE id = ${student!.id}`
     expect(row?.last_name).toBe('Okafor')
     await office.close()
+    await admin.close()
+  })
+
+  it('shows the school logo and a student photo', async () => {
+    const admin = await browser.newPage()
+    await signIn(admin, baseUrl, users.admin)
+    const [student] = await app.sql<{ id: string }[]>`SELECT id FROM student WHERE admission_number = 'RS-1001'`
+
+    await admin.goto(`${baseUrl}/app/settings`)
+    await admin.getByLabel('New logo').setInputFiles(join(FIXTURES, 'documents', 'José Ñúñez (staff photo).jpg'))
+    await admin.getByRole('button', { name: 'Upload the logo' }).click()
+    await admin.getByText('The settings were saved.').waitFor()
+    await admin.goto(`${baseUrl}/app/students/${student!.id}`)
+    await admin.getByLabel('New photo').setInputFiles(join(FIXTURES, 'documents', 'José Ñúñez (staff photo).jpg'))
+    await admin.getByRole('button', { name: 'Upload the photo' }).click()
+    await admin.getByText('The student was saved.').waitFor()
+    await screenshot(admin, 'student-with-photo')
+    const loaded = (name: string) => admin.getByRole('img', { name }).evaluate('(image) => image.complete && image.naturalWidth > 0')
+
+    expect(await loaded('Riverside School logo')).toBe(true)
+    expect(await loaded('Photo of Amarachi Okafor')).toBe(true)
     await admin.close()
   })
 
@@ -161,7 +182,7 @@ describe('web app in Chromium', () => {
 
     await page.goto(`${baseUrl}/app/students/${student!.id}`)
     await screenshot(page, 'student-phone')
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
 
     expect(overflow).toBe(0)
     await page.close()

@@ -156,6 +156,45 @@ describe('web pages', () => {
     expect(await app.sql`SELECT 1 FROM student WHERE admission_number LIKE 'IMP-%'`).toHaveLength(0)
   })
 
+  it('creates a class and enrols a student', async () => {
+    const yearPage = await (await get('/app/sections/years', cookies.office)).text()
+    const year = await postForm(http, '/app/sections/years', cookies.office, { _csrf: formTokenOf(yearPage), name: '2026/27', startsOn: '2026-09-01', endsOn: '2027-07-15' })
+    const newPage = await (await get('/app/sections/new', cookies.office)).text()
+    const yearId = /<option value="([0-9a-f-]{36})"[^>]*>2026\/27<\/option>/.exec(newPage)?.[1] ?? ''
+    const section = await postForm(http, '/app/sections/new', cookies.office, { _csrf: formTokenOf(newPage), academicYearId: yearId, grade: '5', name: '5B', room: 'B12' })
+    const sectionPath = section.headers.get('location')?.split('?')[0] ?? ''
+    await app.sql`INSERT INTO student (school_id, admission_number, first_name, last_name, birth_date, admitted_on)
+      SELECT school_id, 'ENR-1', 'Noor', 'Haddad', '2015-02-01', '2026-09-01' FROM app_user WHERE id = ${users.office.id}`
+
+    const unknown = await postForm(http, `${sectionPath}/enrolments`, cookies.office, { _csrf: formTokenOf(newPage), admissionNumber: 'NOPE-9', enrolledOn: '2026-09-01' })
+    const enrolled = await postForm(http, `${sectionPath}/enrolments`, cookies.office, { _csrf: formTokenOf(newPage), admissionNumber: 'ENR-1', enrolledOn: '2026-09-01' })
+    const detail = await (await get(sectionPath, cookies.office)).text()
+
+    expect(year.status).toBe(303)
+    expect(section.status).toBe(303)
+    expect(sectionPath).toMatch(/^\/app\/sections\/[0-9a-f-]{36}$/)
+    expect(unknown.status).toBe(400)
+    expect(await unknown.text()).toMatch(/id="error-admissionNumber" data-error-for="admissionNumber">no student has the admission number NOPE-9</)
+    expect(enrolled.status).toBe(303)
+    expect(detail).toContain('Haddad, Noor (ENR-1): active since 2026-09-01')
+  })
+
+  it('shows a refused delete next to the document', async () => {
+    const pdf = await readFile(join(FIXTURES, 'documents', 'report%20final+v2 #1.pdf'))
+    const uploaded = await uploadFile(http, users.office, { category: 'notice', ownerType: 'school', title: 'Sports day notice', documentDate: '2026-11-02' }, { name: 'notice.pdf', bytes: pdf })
+    const path = `/app/documents/${String(uploaded.body.id)}`
+    const token = formTokenOf(await (await get(path, cookies.office)).text())
+
+    const stale = await postForm(http, `${path}/delete`, cookies.office, { _csrf: token, version: '7' })
+    const current = await postForm(http, `${path}/delete`, cookies.office, { _csrf: token, version: '1' })
+
+    expect(stale.status).toBe(409)
+    expect(await stale.text()).toMatch(/<p id="delete-error" class="error" role="alert">Not deleted: document [0-9a-f-]{36} was changed by someone else; reload it first<\/p>/)
+    expect(current.status).toBe(303)
+    expect(current.headers.get('location')).toBe('/app/documents?deleted=1')
+    expect((await get(path, cookies.office)).status).toBe(404)
+  })
+
   it('says the retention report is not available without its route', async () => {
     const response = await get('/app/ops/retention', cookies.ops)
 

@@ -188,20 +188,28 @@ interface DetailState {
   errors?: FieldErrors
   message?: string
   notice?: string
-  /** The values the user tried to save when someone else saved first. */
+  /** The values the user tried to save when someone else saved first, and those the form had loaded. */
   unsaved?: FormValues
+  loaded?: FormValues
 }
 
 async function detailPage(page: Page, definition: RecordPagesDefinition, record: ApiRecord, state: DetailState, status: 200 | 400 | 409 = 200) {
   const specs = await definition.fields(page)
   const values = state.values ?? valuesOf(record, specs)
   const details = definition.details ? await definition.details(page, record) : null
-  const changed = state.unsaved ? specs.filter((spec) => (state.unsaved?.[spec.name] ?? '') !== (values[spec.name] ?? '')) : []
+  // The user's own edits: fields they changed from what their form loaded, and that differ from what is saved now.
+  const changed = specs.filter((spec) => {
+    if (!state.unsaved) return false
+    const mine = state.unsaved[spec.name] ?? ''
+    const edited = state.loaded === undefined || mine !== (state.loaded[spec.name] ?? '')
+    return edited && mine !== (values[spec.name] ?? '')
+  })
 
   const body = page.can(definition.write) ? (
     <form method="post" action={`/app/${definition.path}/${record.id}`} novalidate>
       <CsrfField token={page.csrf} />
       <input type="hidden" name="version" value={String(record.version)} />
+      <input type="hidden" name="loaded" value={JSON.stringify(values)} />
       <Fields specs={specs} values={values} errors={state.errors ?? {}} />
       <button type="submit">Save</button>
     </form>
@@ -262,7 +270,17 @@ async function update(c: Context<AppEnv>, deps: WebDependencies, definition: Rec
   if (response.status === 409) {
     // Someone else saved first: show the saved record with its new version, and what this
     // user typed, so nothing is overwritten unseen.
-    return detailPage(page, definition, current, { message: failure.message, unsaved: values }, 409)
+    return detailPage(page, definition, current, { message: failure.message, unsaved: values, loaded: loadedValues(body.loaded) }, 409)
   }
   return detailPage(page, definition, { ...current, version: Number(body.version) }, { values, errors: failure.fields, message: failure.message }, 400)
+}
+
+/** Reads the values the edit form was loaded with; a missing or broken field counts as none. */
+function loadedValues(json: string | undefined): FormValues | undefined {
+  try {
+    const parsed: unknown = JSON.parse(json ?? '')
+    return typeof parsed === 'object' && parsed !== null ? (parsed as FormValues) : undefined
+  } catch {
+    return undefined
+  }
 }
