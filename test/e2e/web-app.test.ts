@@ -168,7 +168,7 @@ describe('web app in Chromium', () => {
     await admin.getByRole('button', { name: 'Upload the photo' }).click()
     await admin.getByText('The student was saved.').waitFor()
     await screenshot(admin, 'student-with-photo')
-    const loaded = (name: string) => admin.getByRole('img', { name }).evaluate('(image) => image.complete && image.naturalWidth > 0')
+    const loaded = (name: string) => admin.getByRole('img', { name }).evaluate((image: { complete: boolean; naturalWidth: number }) => image.complete && image.naturalWidth > 0)
 
     expect(await loaded('Riverside School logo')).toBe(true)
     expect(await loaded('Photo of Amarachi Okafor')).toBe(true)
@@ -234,10 +234,10 @@ describe('web app in Chromium', () => {
     const officeCategories = await office.getByLabel('Category').locator('option').allTextContents()
     await accountant.goto(`${baseUrl}/app/documents`)
 
-    expect(officeTitles).toEqual(['Report card, autumn term'])
+    expect(officeTitles).not.toContain('Payroll November 2026')
     expect(officeHeading).toBe('Not found')
     expect(officeCategories).not.toContain('payroll')
-    expect(await accountant.locator('tbody td:first-child').allTextContents()).toEqual(['Payroll November 2026'])
+    expect(await accountant.locator('tbody td:first-child').allTextContents()).toContain('Payroll November 2026')
     await office.close()
     await accountant.close()
   })
