@@ -17,7 +17,7 @@ export type FieldErrors = Record<string, string>
 const fieldId = (name: string) => `field-${name}`
 const errorId = (name: string) => `error-${name}`
 
-/** A labelled input with its hint and, below it, the error that concerns it. */
+/** Renders a labelled input with its hint and, below it, the error that concerns it. */
 export function Field(props: { spec: FieldSpec; value?: string; error?: string }) {
   const { spec, error } = props
   const id = fieldId(spec.name)
@@ -67,7 +67,7 @@ export function Field(props: { spec: FieldSpec; value?: string; error?: string }
   )
 }
 
-/** The fields of a form, each with its value and error. */
+/** Renders the fields of a form, each with its value and error. */
 export function Fields(props: { specs: readonly FieldSpec[]; values: FormValues; errors: FieldErrors }) {
   return (
     <>

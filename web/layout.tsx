@@ -26,7 +26,7 @@ export function navFor(roles: readonly Role[]): NavItem[] {
   return NAV.filter((item) => item.anyOf.some((permission) => reachOf(roles, permission) !== null))
 }
 
-/** What the header shows of the school; null when the role may not read the settings. */
+/** The school's name, logo and colour for the header; null when the role may not read the settings. */
 export interface Branding {
   name: string
   logoRef: string | null

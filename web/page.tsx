@@ -18,7 +18,7 @@ export interface WebDependencies {
   logger: Logger
 }
 
-/** What a page handler works with: the API as the caller, the caller's roles and form token. */
+/** The tools of a page handler: the API called as the user, the user's roles and form token. */
 export interface Page {
   api: ApiClient
   caller: Principal
@@ -57,7 +57,7 @@ async function brandingOf(api: ApiClient): Promise<Branding | null> {
 }
 
 /**
- * Sends a visitor who is not signed in to the sign-in page, and rejects (403) a role that holds
+ * Sends a visitor who is not signed in to the sign-in page, and rejects (403) a role that has
  * none of the permissions. The same matrix guards the API the page then calls.
  */
 export function requirePage(...anyOf: Permission[]) {
@@ -77,7 +77,7 @@ export function requirePage(...anyOf: Permission[]) {
 /** Returns the data of a successful API read, or throws its status and message for the error page. */
 export function expectOk<T>(response: ApiResponse<T | ApiError>): T {
   if (response.ok) return response.data as T
-  const error = (response.data as ApiError | null)?.error ?? `the API answered ${response.status}`
+  const error = (response.data as ApiError | null)?.error ?? `the API returned status ${response.status}`
   throw new HTTPException(response.status as 400, { message: error })
 }
 

@@ -16,7 +16,7 @@ import { registerRecordPages } from './pages/records'
 import { registerSettingsPages } from './pages/settings'
 import { registerStudentImportPages } from './pages/student-import'
 
-/** Where images may come from: the app, and the hosts that serve logos and photos by redirect. */
+/** Lists the image sources: the app, and the hosts that serve logos and photos by redirect. */
 function imageSources(config: Config): string[] {
   const sources = ["'self'", 'data:']
   if (config.storage.cloudinary) sources.push(`https://${config.storage.cloudinary.deliveryHost}`)

@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono'
+import type { Hono } from 'hono'
 import type { AppEnv } from '../../api/app'
 import { CLASSIFICATION, DOCUMENT_CATEGORIES, documentPermission, type DocumentCategory } from '../../domain/documents'
 import { reachOf } from '../../domain/permissions'
@@ -36,7 +36,7 @@ function uploadFields(page: Page): FieldSpec[] {
   ]
 }
 
-/** How the download link of a category works, in words for the person about to click it. */
+/** Describes the download link of a category for the person about to click it. */
 function linkKind(category: DocumentCategory, signedUrlMinutes: number): string {
   const { access } = CLASSIFICATION[category]
   if (access === 'public') return 'a public link at the storage provider'
@@ -74,7 +74,7 @@ export function registerDocumentPages(web: Hono<AppEnv>, deps: WebDependencies):
   web.get('/documents/:id{[0-9a-f-]{36}}', requirePage(...READ_PERMISSIONS), async (c) => {
     const page = pageOf(c, deps)
     const document = expectOk(await page.api.get<ApiDocument>(`/api/documents/${c.req.param('id')}`))
-    return detailPage(c, page, deps, document)
+    return detailPage(page, deps, document)
   })
 
   web.post('/documents/:id{[0-9a-f-]{36}}/delete', requirePage(...WRITE_PERMISSIONS), async (c) => {
@@ -85,9 +85,9 @@ export function registerDocumentPages(web: Hono<AppEnv>, deps: WebDependencies):
     if (response.ok) return c.redirect('/app/documents?deleted=1', 303)
 
     const document = expectOk(await page.api.get<ApiDocument>(`/api/documents/${id}`))
-    const refusal = response.data ?? {}
-    const reason = [refusal.error ?? `the delete failed with status ${response.status}`, refusal.rule ? `Rule: ${refusal.rule}.` : null, refusal.endsOn ? `Retention ends on ${refusal.endsOn}.` : null]
-    return detailPage(c, page, deps, document, reason.filter(Boolean).join(' '), response.status === 409 ? 409 : 400)
+    const rejection = response.data ?? {}
+    const reason = [rejection.error ?? `the delete failed with status ${response.status}`, rejection.rule ? `Rule: ${rejection.rule}.` : null, rejection.endsOn ? `Retention ends on ${rejection.endsOn}.` : null]
+    return detailPage(page, deps, document, reason.filter(Boolean).join(' '), response.status === 409 ? 409 : 400)
   })
 }
 
@@ -170,7 +170,7 @@ function uploadPage(page: Page, values: FormValues, errors: FieldErrors, message
   )
 }
 
-function detailPage(_c: Context<AppEnv>, page: Page, deps: WebDependencies, document: ApiDocument, deleteError?: string, status: 200 | 400 | 409 = 200) {
+function detailPage(page: Page, deps: WebDependencies, document: ApiDocument, deleteError?: string, status: 200 | 400 | 409 = 200) {
   const canDelete = reachOf(page.caller.roles, documentPermission(document.category, 'write')) === 'all'
   const retention = document.retention
   const ownerLink = document.ownerType === 'student' && document.ownerId ? `/app/students/${String(document.ownerId)}` : document.ownerType === 'staff' && document.ownerId ? `/app/staff/${String(document.ownerId)}` : null

@@ -90,7 +90,7 @@ async function drPage(c: Context<AppEnv>, deps: WebDependencies, state: DrPageSt
   )
 }
 
-/** The run's report; while the run is active the page script replaces it with a fresh copy. */
+/** Renders the run's report; while the run is active the page script replaces it with a fresh copy. */
 function ReportSection(props: { page: Page; config: Config; read: ReportRead }) {
   const { read } = props
   if (!('report' in read)) {

@@ -249,7 +249,7 @@ export function GenericTable(props: { items: Record<string, unknown>[]; total?: 
 
 type Loose = Record<string, unknown> & { status?: string }
 
-/** The ops status at a glance: one line per operation, then the firing alerts. */
+/** Renders the ops status at a glance: one line per operation, then the firing alerts. */
 function StatusTable(props: { status: Record<string, unknown> }) {
   const status = props.status as {
     checkedAt: string

@@ -33,7 +33,7 @@ export const staffFields: FieldSpec[] = [
   { name: 'status', label: 'Status', type: 'select', required: true, options: [['active', 'active'], ['on_leave', 'on leave'], ['left', 'left']] },
 ]
 
-/** The class fields, whose academic years and homeroom teachers are choices read from the API. */
+/** Builds the class fields, whose academic years and homeroom teachers are choices read from the API. */
 export async function sectionFields(page: Page): Promise<FieldSpec[]> {
   const years = expectOk(await page.api.get<ApiPage>('/api/academic-years?limit=100&sort=startsOn&order=desc')).items
   const staff = expectOk(await page.api.get<ApiPage>('/api/staff?limit=100')).items
@@ -51,7 +51,7 @@ const ENROL_FIELDS: FieldSpec[] = [
   { name: 'enrolledOn', label: 'Enrolled on', type: 'date', required: true },
 ]
 
-/** The enrolled students of a class, and for writers a form to enrol one more. */
+/** Renders the enrolled students of a class, and for writers a form to enrol one more. */
 export async function sectionDetails(page: Page, section: ApiRecord, state: { errors?: Record<string, string>; message?: string } = {}) {
   const enrolments = expectOk(await page.api.get<ApiPage>(`/api/enrolments?sectionId=${section.id}&limit=100`)).items
   const students = page.can('students:read') ? expectOk(await page.api.get<ApiPage>(`/api/students?sectionId=${section.id}&limit=100`)).items : []

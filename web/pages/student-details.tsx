@@ -7,7 +7,7 @@ import { expectOk, failureOf, pageOf, requirePage, type Page, type WebDependenci
 
 type ApiRecord = Record<string, unknown> & { id: string; version: number }
 
-/** A student's photo with a form to replace it, and the documents the caller may see. */
+/** Renders a student's photo with a form to replace it, and the documents the caller may see. */
 export async function studentDetails(page: Page, student: ApiRecord) {
   const query = new URLSearchParams({ ownerType: 'student', ownerId: student.id, limit: '100' })
   const documents = expectOk(await page.api.get<{ items: ApiRecord[] }>(`/api/documents?${query}`)).items
