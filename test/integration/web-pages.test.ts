@@ -141,6 +141,28 @@ describe('web pages', () => {
     expect(accountantList).toContain('Payroll November')
   })
 
+  it('uploads through the plain form', async () => {
+    const token = formTokenOf(await (await get('/app/documents/upload', cookies.office)).text())
+    const form = new FormData()
+    for (const [name, value] of Object.entries({ category: 'certificate', ownerType: 'school', ownerId: '', title: 'Swimming certificate', documentDate: '2026-10-01' })) form.set(name, value)
+    form.set('file', new File([await readFile(join(FIXTURES, 'documents', 'report%20final+v2 #1.pdf'))], 'certificate.pdf'))
+    const badForm = new FormData()
+    badForm.set('category', 'certificate')
+    badForm.set('ownerType', 'school')
+    badForm.set('title', 'No date')
+    badForm.set('documentDate', 'soon')
+    badForm.set('file', new File(['x'], 'x.pdf'))
+
+    const upload = (body: FormData) => http.request(`/app/documents/upload?_csrf=${token}`, { method: 'POST', headers: { origin: TEST_ORIGIN, cookie: cookies.office }, body })
+    const stored = await upload(form)
+    const rejected = await upload(badForm)
+
+    expect(stored.status).toBe(303)
+    expect(stored.headers.get('location')).toMatch(/^\/app\/documents\/[0-9a-f-]{36}$/)
+    expect(rejected.status).toBe(400)
+    expect(await rejected.text()).toMatch(/id="error-documentDate" data-error-for="documentDate">[^<]+<\/p>/)
+  })
+
   it('lists every bad row of a CSV import', async () => {
     const page = await (await get('/app/students/import', cookies.office)).text()
     const form = new FormData()

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono'
 import type { AppEnv } from '../../api/app'
 import type { Config } from '../../config'
-import { DR_STAGE_TITLES, type DrReport, type StageRecord } from '../../domain/dr'
+import { DR_STAGE_TITLES, DR_STAGES, type DrReport, type StageRecord } from '../../domain/dr'
 import { formatTime, temporalUiLink } from '../format'
 import { CsrfField, Field, FormAlert, type FieldErrors, type FieldSpec } from '../forms'
 import { failureOf, formBody, pageOf, requirePage, type Page, type WebDependencies } from '../page'
@@ -22,7 +22,7 @@ async function readReport(page: Page): Promise<ReportRead> {
 
 /** Registers the DR page: the run's checklist, updated live, and on-call's buttons. */
 export function registerDrPages(web: Hono<AppEnv>, deps: WebDependencies): void {
-  web.get('/ops/dr', requirePage('dr:read'), async (c) => drPage(c, deps, {}))
+  web.get('/ops/dr', requirePage('dr:read'), async (c) => drPage(c, deps, { notice: decisionNotice(c.req.query('decided'), c.req.query('stage')) }))
 
   web.get('/ops/dr/report', requirePage('dr:read'), async (c) => {
     const page = pageOf(c, deps)
@@ -46,12 +46,20 @@ export function registerDrPages(web: Hono<AppEnv>, deps: WebDependencies): void 
     const json: Record<string, string> = { kind: form.kind ?? '' }
     if (form.kind !== 'abort') json.stage = form.stage ?? ''
     if (form.reason?.trim()) json.reason = form.reason.trim()
-    const response = await page.api.request<{ message: string }>('POST', '/api/ops/dr/decisions', { json })
-    if (response.ok) return drPage(c, deps, { notice: `Recorded: ${response.data.message}.` })
+    const response = await page.api.request('POST', '/api/ops/dr/decisions', { json })
+    // Redirecting after the post keeps a reload from sending the decision again.
+    if (response.ok) return c.redirect(`/app/ops/dr?${new URLSearchParams({ decided: json.kind ?? '', stage: json.stage ?? '' })}`, 303)
     const failure = failureOf(response)
     const detail = Object.entries(failure.fields).map(([field, problem]) => `${field} ${problem}`).join('; ')
     return drPage(c, deps, { message: `The ${form.kind ?? ''} was not accepted: ${detail || failure.message}` }, response.status === 409 ? 409 : 400)
   })
+}
+
+/** Returns the notice of a recorded decision, from the redirect's query; unknown values show none. */
+function decisionNotice(kind: string | undefined, stage: string | undefined): string | undefined {
+  if (!kind || !['approve', 'retry', 'skip', 'abort'].includes(kind)) return undefined
+  if (kind === 'abort') return 'Recorded: the run is being aborted.'
+  return (DR_STAGES as readonly string[]).includes(stage ?? '') ? `Recorded: ${kind} for stage ${stage}.` : undefined
 }
 
 interface DrPageState {

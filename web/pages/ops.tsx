@@ -35,6 +35,11 @@ interface MirrorRun {
   note: string | null
 }
 
+/** Returns a workflow id passed back after a start, or undefined when the query contains anything else. */
+function startedId(value: string | undefined): string | undefined {
+  return value && /^[\w.:-]{1,200}$/.test(value) ? value : undefined
+}
+
 function TemporalLink(props: { config: Config; workflowId: string; runId?: string | null }) {
   return (
     <a href={temporalUiLink(props.config.temporal.uiUrl, props.config.temporal.namespace, props.workflowId, props.runId)} rel="noopener">
@@ -61,20 +66,21 @@ export function registerOpsPages(web: Hono<AppEnv>, deps: WebDependencies): void
     return page.render('Ops status', <StatusTable status={status} />)
   })
 
-  web.get('/ops/backups', requirePage('operations:read'), (c) => backupsPage(page(c)))
+  web.get('/ops/backups', requirePage('operations:read'), (c) => backupsPage(page(c), { started: startedId(c.req.query('started')) }))
   web.post('/ops/backups', requirePage('operations:write'), async (c) => {
     const current = page(c)
     const response = await current.api.request<{ workflowId: string }>('POST', '/api/ops/backups', { json: {} })
     if (!response.ok) return backupsPage(current, { error: `The backup did not start: ${failureOf(response).message}` }, 409)
-    return backupsPage(current, { started: response.data.workflowId })
+    // Redirecting after the post keeps a reload from starting a second backup.
+    return c.redirect(`/app/ops/backups?started=${encodeURIComponent(response.data.workflowId)}`, 303)
   })
 
-  web.get('/ops/mirror', requirePage('operations:read'), (c) => mirrorPage(page(c)))
+  web.get('/ops/mirror', requirePage('operations:read'), (c) => mirrorPage(page(c), { started: startedId(c.req.query('started')) }))
   web.post('/ops/mirror', requirePage('operations:write'), async (c) => {
     const current = page(c)
     const response = await current.api.request<{ workflowId: string }>('POST', '/api/ops/mirror')
     if (!response.ok) return mirrorPage(current, { error: `The mirror run did not start: ${failureOf(response).message}` }, 409)
-    return mirrorPage(current, { started: response.data.workflowId })
+    return c.redirect(`/app/ops/mirror?started=${encodeURIComponent(response.data.workflowId)}`, 303)
   })
 
   web.get('/ops/retention', requirePage('operations:read'), async (c) => {
