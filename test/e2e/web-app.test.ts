@@ -21,6 +21,8 @@ import { launchChromium, screenshot, signIn } from './browser'
 
 const PDF = join(FIXTURES, 'documents', 'report%20final+v2 #1.pdf')
 
+// The tests run in order and build on each other's records: the student created first is
+// edited, photographed and given a document by the tests after it.
 describe('web app in Chromium', () => {
   let app: TestApp
   let harness: TemporalHarness

@@ -217,6 +217,21 @@ describe('web pages', () => {
     expect((await get(path, cookies.office)).status).toBe(404)
   })
 
+  it('shows mirror runs and the ops status', async () => {
+    await app.sql`
+      INSERT INTO mirror_run (run_id, workflow_id, status, started_at, ended_at, scanned, copied, skipped, failed, bytes_moved, note)
+      VALUES ('run-1', 'mirror-private-storage-2026-12-04T10:00:00Z', 'partial', now() - interval '70 minutes', now() - interval '65 minutes', 120, 7, 110, 3, 3145728, '3 objects failed')`
+
+    const mirror = await (await get('/app/ops/mirror', cookies.ops)).text()
+    const status = await get('/app/ops', cookies.ops)
+    const statusHtml = await status.text()
+
+    expect(mirror).toContain('<td>partial</td><td>120</td><td>7</td><td>110</td><td>3</td><td>3.0 MiB</td><td>3 objects failed</td>')
+    expect(mirror).toContain('href="http://127.0.0.1:8233/namespaces/default/workflows?query=WorkflowId%3D%22mirror-private-storage-2026-12-04T10%3A00%3A00Z%22"')
+    expect(status.status).toBe(200)
+    expect(statusHtml).toContain('<dt>Disaster recovery</dt><dd>unknown</dd>')
+  })
+
   it('says the retention report is not available without its route', async () => {
     const response = await get('/app/ops/retention', cookies.ops)
 
