@@ -79,7 +79,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
     maxFailuresPerAddress: deps.config.auth.maxFailuresPerAddress,
     windowMinutes: deps.config.auth.windowMinutes,
     sessionHours: deps.config.auth.sessionHours,
-    secureCookie: deps.config.env === 'production',
+    secureCookie: deps.config.env !== 'development',
   })
   registerSettingsRoutes(app, catalog, deps.sql, deps.config.storage)
   registerSchoolRecords(app, catalog, deps.sql)

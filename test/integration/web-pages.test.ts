@@ -45,6 +45,16 @@ describe('web pages', () => {
     expect(response.headers.get('referrer-policy')).toBe('same-origin')
   })
 
+  it('marks the session cookie Secure outside development', async () => {
+    const response = await postForm(http, '/app/login', '', { email: users.admin.email, password: users.admin.password })
+    const cookie = response.headers.get('set-cookie') ?? ''
+
+    expect(response.status).toBe(303)
+    expect(cookie).toContain('; Secure')
+    expect(cookie).toContain('; HttpOnly')
+    expect(cookie).toContain('; SameSite=Lax')
+  })
+
   it('sends visitors without a session to sign in', async () => {
     const response = await get('/app/students')
 
