@@ -11,7 +11,7 @@ import { formTokenOf, postForm, signInThroughForm, TEST_ORIGIN } from '../web-su
 describe('web pages', () => {
   let app: TestApp
   let http: ReturnType<typeof createApp>
-  const users = {} as Record<'admin' | 'office' | 'teacher' | 'accountant' | 'ops', SeededUser>
+  const users = {} as Record<'admin' | 'office' | 'teacher' | 'accountant' | 'ops' | 'oncall', SeededUser>
   const cookies = {} as Record<keyof typeof users, string>
 
   beforeAll(async () => {
@@ -20,7 +20,7 @@ describe('web pages', () => {
     http = createApp({ config, sql: app.sql, temporal: async () => Promise.reject(new Error('these tests need no Temporal')), logger: createLogger({ level: 'silent', name: 'api' }) })
     const schoolId = await seedSchool(app.sql, 'Web Pages School')
     const staffId = await seedStaff(app.sql, schoolId, 'T-1')
-    for (const role of ['admin', 'office', 'teacher', 'accountant', 'ops'] as const) {
+    for (const role of ['admin', 'office', 'teacher', 'accountant', 'ops', 'oncall'] as const) {
       users[role] = await seedUser(app.sql, schoolId, [role], role === 'teacher' ? staffId : null)
       cookies[role] = await signInThroughForm(http, users[role])
     }
@@ -240,6 +240,34 @@ describe('web pages', () => {
     expect(mirror).toContain('href="http://127.0.0.1:8233/namespaces/default/workflows?query=WorkflowId%3D%22mirror-private-storage-2026-12-04T10%3A00%3A00Z%22"')
     expect(status.status).toBe(200)
     expect(statusHtml).toContain('<dt>Disaster recovery</dt><dd>unknown</dd>')
+  })
+
+  it('lets admins edit staff and office read them', async () => {
+    const token = formTokenOf(await (await get('/app/staff/new', cookies.admin)).text())
+
+    const created = await postForm(http, '/app/staff/new', cookies.admin, { _csrf: token, employeeNumber: 'E-77', firstName: 'Lena', lastName: 'Brandt', position: 'librarian', status: 'active' })
+    const staffPath = created.headers.get('location')?.split('?')[0] ?? ''
+    const officeList = await (await get('/app/staff', cookies.office)).text()
+    const officeDetail = await (await get(staffPath, cookies.office)).text()
+
+    expect(created.status).toBe(303)
+    expect(officeList).toContain('Brandt, Lena')
+    expect(officeList).not.toContain('New staff member')
+    expect(officeDetail).toContain('<dt>Position</dt><dd>librarian</dd>')
+    expect(officeDetail).not.toContain('<form method="post" action="/app/staff/')
+    expect((await get('/app/staff/new', cookies.office)).status).toBe(403)
+  })
+
+  it('shows DR errors on the DR page', async () => {
+    const page = await get('/app/ops/dr', cookies.oncall)
+    const html = await page.text()
+
+    const skip = await postForm(http, '/app/ops/dr/decisions', cookies.oncall, { _csrf: formTokenOf(html), kind: 'skip', stage: 'deploy', reason: '' })
+
+    expect(page.status).toBe(200)
+    expect(html).toContain('The DR status is unavailable: internal error')
+    expect(skip.status).toBe(400)
+    expect(await skip.text()).toContain('The skip was not accepted: reason ')
   })
 
   it('says the retention report is not available without its route', async () => {
