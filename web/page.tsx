@@ -42,7 +42,7 @@ export function pageOf(c: Context<AppEnv>, deps: WebDependencies): Page {
     async render(title, body, status = 200) {
       const branding = can('settings:read') ? await brandingOf(api) : null
       const page = (
-        <Layout title={title} path={c.req.path} user={{ roles: caller.roles, csrf }} branding={branding} styleNonce={c.get('secureHeadersNonce' as never)}>
+        <Layout title={title} path={c.req.path} user={{ roles: caller.roles, csrf }} branding={branding} styleNonce={c.get('secureHeadersNonce')}>
           {body}
         </Layout>
       )

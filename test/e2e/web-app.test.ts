@@ -162,6 +162,9 @@ describe('web app in Chromium', () => {
     const [student] = await app.sql<{ id: string }[]>`SELECT id FROM student WHERE admission_number = 'RS-1001'`
 
     await admin.goto(`${baseUrl}/app/settings`)
+    await admin.getByLabel('Brand colour').fill('#aa3300')
+    await admin.getByRole('button', { name: 'Save the settings' }).click()
+    await admin.getByText('The settings were saved.').waitFor()
     await admin.getByLabel('New logo').setInputFiles(join(FIXTURES, 'documents', 'José Ñúñez (staff photo).jpg'))
     await admin.getByRole('button', { name: 'Upload the logo' }).click()
     await admin.getByText('The settings were saved.').waitFor()
@@ -173,6 +176,8 @@ describe('web app in Chromium', () => {
     const loaded = (name: string) => admin.getByRole('img', { name }).evaluate((image: { complete: boolean; naturalWidth: number }) => image.complete && image.naturalWidth > 0)
 
     expect(await loaded('Riverside School logo')).toBe(true)
+    // The colour comes from the one inline style element, which the CSP admits by its nonce.
+    expect(await admin.evaluate("getComputedStyle(document.querySelector('header.site')).borderBottomColor")).toBe('rgb(170, 51, 0)')
     expect(await loaded('Photo of Amarachi Okafor')).toBe(true)
     await admin.close()
   })

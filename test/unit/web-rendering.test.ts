@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatBytes, temporalUiLink } from '../../web/format'
-import { GenericTable } from '../../web/pages/ops'
+import { GenericTable } from '../../web/pages/ops-status'
 
 describe('web rendering', () => {
   it('links a run to the Temporal UI', () => {
