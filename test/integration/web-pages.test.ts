@@ -189,6 +189,7 @@ describe('web pages', () => {
   })
 
   it('creates a class and enrols a student', async () => {
+    const sectionsPage = await (await get('/app/sections', cookies.office)).text()
     const yearPage = await (await get('/app/sections/years', cookies.office)).text()
     const year = await postForm(http, '/app/sections/years', cookies.office, { _csrf: formTokenOf(yearPage), name: '2026/27', startsOn: '2026-09-01', endsOn: '2027-07-15' })
     const newPage = await (await get('/app/sections/new', cookies.office)).text()
@@ -202,6 +203,7 @@ describe('web pages', () => {
     const enrolled = await postForm(http, `${sectionPath}/enrolments`, cookies.office, { _csrf: formTokenOf(newPage), admissionNumber: 'ENR-1', enrolledOn: '2026-09-01' })
     const detail = await (await get(sectionPath, cookies.office)).text()
 
+    expect(sectionsPage).toContain('<a href="/app/sections/years">Add an academic year</a>')
     expect(year.status).toBe(303)
     expect(section.status).toBe(303)
     expect(sectionPath).toMatch(/^\/app\/sections\/[0-9a-f-]{36}$/)

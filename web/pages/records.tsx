@@ -20,6 +20,8 @@ export interface RecordPagesDefinition {
   fields: (page: Page) => Promise<FieldSpec[]>
   columns: { label: string; value: (record: ApiRecord) => Child }[]
   heading: (record: ApiRecord) => string
+  /** More links for writers beside the "New" button, such as the CSV import. */
+  writerLinks?: { href: string; label: string }[]
   /** More of the record below the form, such as a student's photo and documents. */
   details?: (page: Page, record: ApiRecord) => Promise<Child>
 }
@@ -44,6 +46,7 @@ export function registerRecordPages(web: Hono<AppEnv>, deps: WebDependencies): v
     ],
     heading: (r) => `${String(r.firstName)} ${String(r.lastName)}`,
     details: studentDetails,
+    writerLinks: [{ href: '/app/students/import', label: 'Import students from a CSV file' }],
   }
   const staff: RecordPagesDefinition = {
     path: 'staff',
@@ -74,6 +77,7 @@ export function registerRecordPages(web: Hono<AppEnv>, deps: WebDependencies): v
     ],
     heading: (r) => `Class ${String(r.grade)} ${String(r.name)}`,
     details: sectionDetails,
+    writerLinks: [{ href: '/app/sections/years', label: 'Add an academic year' }],
   }
   for (const definition of [students, staff, sections]) registerPagesOf(web, deps, definition)
 }
@@ -128,12 +132,12 @@ async function listPage(c: Context<AppEnv>, deps: WebDependencies, definition: R
           <a class="button" href={`/app/${definition.path}/new`}>
             New {definition.singular}
           </a>
-          {definition.path === 'students' && (
+          {(definition.writerLinks ?? []).map((link) => (
             <>
               {' '}
-              <a href="/app/students/import">Import students from a CSV file</a>
+              <a href={link.href}>{link.label}</a>
             </>
-          )}
+          ))}
         </p>
       )}
       <RecordTable definition={definition} items={items} />
