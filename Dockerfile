@@ -29,6 +29,7 @@ COPY data ./data
 COPY domain ./domain
 COPY observability ./observability
 COPY storage ./storage
+COPY web ./web
 COPY worker ./worker
 COPY workflows ./workflows
 COPY deploy ./deploy

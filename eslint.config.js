@@ -7,7 +7,7 @@ export default tseslint.config(
   { ignores: ['node_modules/', '.data/', '.cache/'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

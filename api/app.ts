@@ -27,6 +27,8 @@ import { RouteCatalog } from './route-catalog'
 import { registerSchoolRecords } from './school-records'
 import { registerSettingsRoutes } from './settings-routes'
 import { registerStudentImportRoutes } from './student-import-routes'
+import { rejectCrossSiteApiWrites } from '../web/csrf'
+import { createWebRoutes } from '../web/routes'
 
 export type AppEnv = { Variables: RequestIdVariables & { principal?: Principal; reach: Reach } }
 
@@ -71,13 +73,14 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
     return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, temporal } }, ready ? 200 : 503)
   })
 
+  app.use('/api/*', rejectCrossSiteApiWrites(deps.config.api.publicUrl))
   app.use('/api/*', authenticate(deps.sql, deps.principalCache))
   registerAuthRoutes(app, catalog, deps.sql, {
     maxFailuresPerAccount: deps.config.auth.maxFailuresPerAccount,
     maxFailuresPerAddress: deps.config.auth.maxFailuresPerAddress,
     windowMinutes: deps.config.auth.windowMinutes,
     sessionHours: deps.config.auth.sessionHours,
-    secureCookie: deps.config.env === 'production',
+    secureCookie: deps.config.env !== 'development',
   })
   registerSettingsRoutes(app, catalog, deps.sql, deps.config.storage)
   registerSchoolRecords(app, catalog, deps.sql)
@@ -96,6 +99,11 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'school-ops API', version: '0.1.0' } })
   catalog.add({ method: 'GET', path: '/docs', permission: 'public' })
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'school-ops API' }))
+
+  // The web app calls the JSON API above in-process, so pages follow the API's access rules.
+  app.use('/app/*', authenticate(deps.sql, deps.principalCache))
+  app.route('/app', createWebRoutes({ config: deps.config, logger: deps.logger, fetch: (request, env) => app.fetch(request, env) }))
+  app.get('/', (c) => c.redirect('/app', 302))
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError(createErrorHandler(deps.logger))

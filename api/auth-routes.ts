@@ -19,7 +19,7 @@ export interface LoginPolicy {
   maxFailuresPerAddress: number
   windowMinutes: number
   sessionHours: number
-  /** Marks the cookie Secure; on everywhere except local development and tests over http. */
+  /** Marks the cookie Secure; on everywhere except local development (NODE_ENV=development). */
   secureCookie: boolean
 }
 

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import { z } from 'zod'
 import type { AppEnv } from './app'
 import { decisionBody, startDrBody } from './dr-routes'
+import { listMirrorRunsQuery } from './mirror-routes'
 import { listBackupsQuery, startBackupBody } from './ops-routes'
 
 const json = (description: string, schema: z.ZodType = z.object({}).passthrough()) => ({ description, content: { 'application/json': { schema } } })
@@ -25,6 +26,20 @@ const backup = z.object({
   verifiedAt: z.string().nullable(),
   verification: z.enum(['passed', 'failed', 'pending']),
   failureReason: z.string().nullable(),
+})
+
+const mirrorRun = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  status: z.enum(['good', 'partial', 'refused', 'failed']),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  scanned: z.number(),
+  copied: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  bytesMoved: z.number(),
+  note: z.string().nullable(),
 })
 
 const started = z.object({ workflowId: z.string(), runId: z.string() })
@@ -61,6 +76,14 @@ export function documentOpsRoutes(app: OpenAPIHono<AppEnv>): void {
     tags: ['Operations'],
     summary: 'Start a mirror run of private storage now',
     responses: { 202: json('started', started), 409: error('the mirror is off') },
+  })
+  register({
+    method: 'get',
+    path: '/api/ops/mirror/runs',
+    tags: ['Operations'],
+    summary: 'The recorded mirror runs, newest first',
+    request: { query: listMirrorRunsQuery },
+    responses: { 200: json('mirror runs', z.object({ runs: z.array(mirrorRun) })) },
   })
   register({ method: 'get', path: '/api/ops/status', tags: ['Operations'], summary: 'The health of each operation at a glance', responses: { 200: json('status of backups, mirror, retention, DR and uptime') } })
 

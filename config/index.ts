@@ -62,6 +62,7 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('school-ops'),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: httpUrl.optional(),
   ...temporalConnectionEnvShape,
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -175,6 +176,8 @@ export interface Config {
     taskQueue: string
     devPort: number
     uiPort: number
+    /** The Temporal Web UI that the web app's ops pages link each run to. */
+    uiUrl: string
     /** TLS and API key for a Temporal cluster or Temporal Cloud. */
     connection: TemporalConnectionConfig
   }
@@ -300,6 +303,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       taskQueue: parsed.TEMPORAL_TASK_QUEUE,
       devPort: parsed.TEMPORAL_DEV_PORT,
       uiPort: parsed.TEMPORAL_UI_PORT,
+      uiUrl: (parsed.TEMPORAL_UI_URL ?? `http://127.0.0.1:${parsed.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
       connection: temporalConnectionConfigOf(parsed),
     },
     worker: workerLimitsConfigOf(parsed),

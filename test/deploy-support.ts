@@ -34,7 +34,7 @@ export function walkImports(entryFiles: readonly string[]): ImportGraph {
     const name = relative(ROOT, file)
     if (graph.files.has(name)) continue
     graph.files.add(name)
-    if (!/\.(ts|mjs|js)$/.test(file)) continue
+    if (!/\.(tsx?|mjs|js)$/.test(file)) continue
 
     const source = readFileSync(file, 'utf8')
     for (const pattern of SPECIFIER_PATTERNS) {
@@ -56,7 +56,7 @@ function resolveLocal(fromFolder: string, specifier: string): string[] {
   if (existsSync(target) && statSync(target).isDirectory()) {
     return existsSync(join(target, 'index.ts')) ? [join(target, 'index.ts')] : [target]
   }
-  for (const candidate of [target, `${target}.ts`, join(target, 'index.ts')]) {
+  for (const candidate of [target, `${target}.ts`, `${target}.tsx`, join(target, 'index.ts')]) {
     if (existsSync(candidate)) return [candidate]
   }
   throw new Error(`cannot resolve ${specifier} from ${relative(ROOT, fromFolder)}`)
