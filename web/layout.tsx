@@ -17,7 +17,7 @@ const NAV: NavItem[] = [
   { href: '/app/ops', label: 'Ops status', anyOf: ['ops-status:read'] },
   { href: '/app/ops/backups', label: 'Backups', anyOf: ['operations:read'] },
   { href: '/app/ops/mirror', label: 'Mirror', anyOf: ['operations:read'] },
-  { href: '/app/ops/retention', label: 'Retention', anyOf: ['operations:read'] },
+  { href: '/app/ops/retention', label: 'Retention', anyOf: ['retention:read'] },
   { href: '/app/ops/dr', label: 'Disaster recovery', anyOf: ['dr:read'] },
 ]
 

@@ -215,13 +215,20 @@ describe('web pages', () => {
 
   it('shows a refused delete next to the document', async () => {
     const pdf = await readFile(join(FIXTURES, 'documents', 'report%20final+v2 #1.pdf'))
-    const uploaded = await uploadFile(http, users.office, { category: 'notice', ownerType: 'school', title: 'Sports day notice', documentDate: '2026-11-02' }, { name: 'notice.pdf', bytes: pdf })
+    const recent = await uploadFile(http, users.office, { category: 'notice', ownerType: 'school', title: 'Sports day notice', documentDate: '2026-11-02' }, { name: 'notice.pdf', bytes: pdf })
+    const uploaded = await uploadFile(http, users.office, { category: 'notice', ownerType: 'school', title: 'Old sports day notice', documentDate: '2001-11-02' }, { name: 'notice.pdf', bytes: pdf })
+    const recentPath = `/app/documents/${String(recent.body.id)}`
     const path = `/app/documents/${String(uploaded.body.id)}`
-    const token = formTokenOf(await (await get(path, cookies.office)).text())
+    const page = await (await get(recentPath, cookies.office)).text()
+    const token = formTokenOf(page)
 
+    const kept = await postForm(http, `${recentPath}/delete`, cookies.office, { _csrf: token, version: '1' })
     const stale = await postForm(http, `${path}/delete`, cookies.office, { _csrf: token, version: '7' })
     const current = await postForm(http, `${path}/delete`, cookies.office, { _csrf: token, version: '1' })
 
+    expect(page).toContain('<dt>Retention ends</dt><dd>2028-11-02</dd>')
+    expect(kept.status).toBe(409)
+    expect(await kept.text()).toMatch(/<p id="delete-error" class="error" role="alert">Not deleted: document [0-9a-f-]{36} cannot be deleted before 2028-11-02 \(other: 2 years from the document date\)<\/p>/)
     expect(stale.status).toBe(409)
     expect(await stale.text()).toMatch(/<p id="delete-error" class="error" role="alert">Not deleted: document [0-9a-f-]{36} was changed by someone else; reload it first<\/p>/)
     expect(current.status).toBe(303)
@@ -272,11 +279,17 @@ describe('web pages', () => {
     expect(await skip.text()).toContain('The skip was not accepted: reason ')
   })
 
-  it('says the retention report is not available without its route', async () => {
+  it('lists expired documents in the retention report', async () => {
+    const pdf = await readFile(join(FIXTURES, 'documents', 'report%20final+v2 #1.pdf'))
+    const old = await uploadFile(http, users.office, { category: 'notice', ownerType: 'school', title: 'Notice of 1999', documentDate: '1999-05-01' }, { name: 'notice.pdf', bytes: pdf })
     const response = await get('/app/ops/retention', cookies.ops)
+    const html = await response.text()
+    const teacher = await get('/app/ops/retention', cookies.teacher)
 
     expect(response.status).toBe(200)
-    expect(await response.text()).toContain('The retention report is not available on this installation yet')
+    expect(html).toContain(`<code>${String(old.body.id)}</code></td><td>notice</td><td>other: 2 years from the document date</td><td>1999-05-01</td><td>2001-05-01</td>`)
+    expect(html).not.toContain('Approve the first purge')
+    expect(teacher.status).toBe(403)
   })
 
   it('signs out and ends the session', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatBytes, temporalUiLink } from '../../web/format'
-import { GenericTable } from '../../web/pages/ops-status'
+import { RetentionTable } from '../../web/pages/ops'
 
 describe('web rendering', () => {
   it('links a run to the Temporal UI', () => {
@@ -15,12 +15,12 @@ describe('web rendering', () => {
     expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB')
   })
 
-  it('renders any report items as a table', () => {
-    const html = String(GenericTable({ items: [{ documentId: 'd1', endsOn: '2033-08-31' }, { documentId: 'd2', legalHold: true, reason: '<script>' }], total: 2 }))
+  it('renders the retention report escaped', () => {
+    const item = { documentId: 'd1', category: 'notice', class: 'other', rule: 'other: <b>2 years</b>', anchorDate: '2001-01-15', endsOn: '2003-01-15', sizeBytes: 10 }
+    const html = String(RetentionTable({ report: { asOf: '2026-12-04', items: [item], nextCursor: 'd1', scanned: 40 } }))
 
-    expect(html).toContain('<th scope="col">documentId</th><th scope="col">endsOn</th><th scope="col">legalHold</th><th scope="col">reason</th>')
-    expect(html).toContain('<td>d1</td><td>2033-08-31</td><td>—</td><td>—</td>')
-    expect(html).toContain('<td>d2</td><td>—</td><td>true</td><td>&lt;script&gt;</td>')
-    expect(html).toContain('2 items in total.')
+    expect(html).toContain('As of 2026-12-04, 1 of the 40 documents read on this page would be purged.')
+    expect(html).toContain('<td>other: &lt;b&gt;2 years&lt;/b&gt;</td><td>2001-01-15</td><td>2003-01-15</td>')
+    expect(html).toContain('href="/app/ops/retention?cursor=d1"')
   })
 })

@@ -7,12 +7,15 @@ import { formatBytes, formatTime } from '../format'
 import { CsrfField, Fields, FormAlert, type FieldErrors, type FieldSpec, type FormValues } from '../forms'
 import { expectOk, failureOf, formBody, pageOf, requirePage, type Page, type WebDependencies } from '../page'
 
-/** The retention state the API adds to documents once retention rules exist. */
+/** The retention state the API returns with each document. */
 interface Retention {
   class: string
+  status: 'kept' | 'expired' | 'held'
+  rule: string
+  anchorDate: string | null
   endsOn: string | null
   legalHold: boolean
-  holdReason: string | null
+  deletable: boolean
 }
 
 type ApiDocument = Record<string, unknown> & { id: string; version: number; title: string; category: DocumentCategory; retention?: Retention }
@@ -86,8 +89,9 @@ export function registerDocumentPages(web: Hono<AppEnv>, deps: WebDependencies):
 
     const document = expectOk(await page.api.get<ApiDocument>(`/api/documents/${id}`))
     const rejection = response.data ?? {}
-    const reason = [rejection.error ?? `the delete failed with status ${response.status}`, rejection.rule ? `Rule: ${rejection.rule}.` : null, rejection.endsOn ? `Retention ends on ${rejection.endsOn}.` : null]
-    return detailPage(page, deps, document, reason.filter(Boolean).join(' '), response.status === 409 ? 409 : 400)
+    // A retention refusal's message already names the rule and the end date.
+    const reason = rejection.error ?? `the delete failed with status ${response.status}`
+    return detailPage(page, deps, document, reason, response.status === 409 ? 409 : 400)
   })
 }
 
@@ -137,7 +141,7 @@ function DocumentList(props: { page: Page; items: ApiDocument[]; q: string; dele
                   <td>{document.category}</td>
                   <td>{String(document.documentDate)}</td>
                   <td>{formatBytes(document.sizeBytes as number | null)}</td>
-                  <td>{document.retention ? (document.retention.endsOn ?? 'kept until released') : '—'}</td>
+                  <td>{endOf(document.retention)}</td>
                   <td>{holdOf(document) ? 'on hold' : 'no'}</td>
                 </tr>
               ))}
@@ -151,6 +155,11 @@ function DocumentList(props: { page: Page; items: ApiDocument[]; q: string; dele
 
 function holdOf(document: ApiDocument): boolean {
   return document.retention?.legalHold ?? document.legalHold === true
+}
+
+function endOf(retention: Retention | undefined): string {
+  if (!retention) return '—'
+  return retention.endsOn ?? 'not known yet'
 }
 
 function uploadPage(page: Page, values: FormValues, errors: FieldErrors, message?: string, status: 200 | 400 = 200) {
@@ -193,12 +202,12 @@ function detailPage(page: Page, deps: WebDependencies, document: ApiDocument, de
         </dd>
         <dt>Uploaded</dt>
         <dd>{formatTime(String(document.createdAt))}</dd>
-        <dt>Retention class</dt>
-        <dd>{retention?.class ?? 'not reported'}</dd>
+        <dt>Retention</dt>
+        <dd>{retention?.rule ?? 'not reported'}</dd>
         <dt>Retention ends</dt>
-        <dd>{retention ? (retention.endsOn ?? 'kept until released') : 'not reported'}</dd>
+        <dd>{endOf(retention)}</dd>
         <dt>Legal hold</dt>
-        <dd>{holdOf(document) ? `on hold${retention?.holdReason ? `: ${retention.holdReason}` : ''}` : 'no'}</dd>
+        <dd>{holdOf(document) ? 'on hold: it cannot be deleted or purged until an admin lifts the hold' : 'no'}</dd>
       </dl>
       {document.fileName && (
         <p>

@@ -1,42 +1,4 @@
-import type { Child } from 'hono/jsx'
 import { formatTime } from '../format'
-
-function cell(value: unknown): Child {
-  if (value === null || value === undefined) return '—'
-  if (typeof value === 'object') return <code>{JSON.stringify(value)}</code>
-  return String(value)
-}
-
-/** Shows any list of flat records as a table whose columns are the union of their keys. */
-export function GenericTable(props: { items: Record<string, unknown>[]; total?: number }) {
-  if (props.items.length === 0) return <p>The report lists no items.</p>
-  const columns = [...new Set(props.items.flatMap((item) => Object.keys(item)))]
-  return (
-    <>
-      {props.total !== undefined && <p>{props.total} items in total.</p>}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              {columns.map((column) => (
-                <th scope="col">{column}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {props.items.map((item) => (
-              <tr>
-                {columns.map((column) => (
-                  <td>{cell(item[column])}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </>
-  )
-}
 
 type Loose = Record<string, unknown> & { status?: string }
 

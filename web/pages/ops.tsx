@@ -4,7 +4,56 @@ import type { Config } from '../../config'
 import { formatAge, formatBytes, formatTime, temporalUiLink } from '../format'
 import { CsrfField, FormAlert } from '../forms'
 import { expectOk, failureOf, pageOf, requirePage, type Page, type WebDependencies } from '../page'
-import { GenericTable, StatusTable } from './ops-status'
+import { StatusTable } from './ops-status'
+
+export interface RetentionReport {
+  asOf: string
+  items: { documentId: string; category: string; class: string; rule: string; anchorDate: string | null; endsOn: string; sizeBytes: number | null }[]
+  nextCursor: string | null
+  scanned: number
+}
+
+/** What a purge today would remove, a page at a time; reading the report changes nothing. */
+export function RetentionTable(props: { report: RetentionReport }) {
+  const { report } = props
+  return (
+    <>
+      <p>
+        As of {report.asOf}, {report.items.length} of the {report.scanned} documents read on this page would be purged. A purge of a school
+        waits for an admin's approval the first time.
+      </p>
+      {report.items.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Document</th>
+                <th scope="col">Category</th>
+                <th scope="col">Rule</th>
+                <th scope="col">Counted from</th>
+                <th scope="col">Ended on</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.items.map((item) => (
+                <tr>
+                  <td>
+                    <code>{item.documentId}</code>
+                  </td>
+                  <td>{item.category}</td>
+                  <td>{item.rule}</td>
+                  <td>{item.anchorDate ?? '—'}</td>
+                  <td>{item.endsOn}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {report.nextCursor && <a href={`/app/ops/retention?cursor=${report.nextCursor}`}>Next page</a>}
+    </>
+  )
+}
 
 interface Backup {
   id: string
@@ -83,17 +132,34 @@ export function registerOpsPages(web: Hono<AppEnv>, deps: WebDependencies): void
     return c.redirect(`/app/ops/mirror?started=${encodeURIComponent(response.data.workflowId)}`, 303)
   })
 
-  web.get('/ops/retention', requirePage('operations:read'), async (c) => {
+  web.get('/ops/retention', requirePage('retention:read'), (c) => retentionPage(page(c), c.req.query('cursor')))
+  web.post('/ops/retention/approval', requirePage('retention:write'), async (c) => {
     const current = page(c)
-    const response = await current.api.get<{ items?: Record<string, unknown>[]; total?: number }>('/api/ops/retention/report')
-    if (response.status === 404) {
-      return current.render('Retention report', <p role="status">The retention report is not available on this installation yet: the API has no retention report route.</p>)
-    }
-    const report = expectOk(response)
-    return current.render('Retention report', <GenericTable items={report.items ?? []} total={report.total} />)
+    const response = await current.api.request<{ workflowId: string }>('POST', '/api/ops/retention/approval')
+    if (!response.ok) return retentionPage(current, undefined, { error: `Not approved: ${failureOf(response).message}` }, 409)
+    return retentionPage(current, undefined, { approved: response.data.workflowId })
   })
 
   const page = (c: Parameters<typeof pageOf>[0]) => pageOf(c, deps)
+
+  async function retentionPage(current: Page, cursor: string | undefined, outcome: { approved?: string; error?: string } = {}, status: 200 | 409 = 200) {
+    const query = cursor && /^[0-9a-f-]{36}$/.test(cursor) ? `&cursor=${cursor}` : ''
+    const report = expectOk(await current.api.get<RetentionReport>(`/api/ops/retention/report?limit=100${query}`))
+    return current.render(
+      'Retention report',
+      <>
+        <Notice text={outcome.approved && `Purge approved: ${outcome.approved} goes on now.`} error={outcome.error} />
+        {current.can('retention:write') && (
+          <form method="post" action="/app/ops/retention/approval">
+            <CsrfField token={current.csrf} />
+            <button type="submit">Approve the first purge</button>
+          </form>
+        )}
+        <RetentionTable report={report} />
+      </>,
+      status,
+    )
+  }
 
   async function backupsPage(current: Page, outcome: { started?: string; error?: string } = {}, status: 200 | 409 = 200) {
     const { backups } = expectOk(await current.api.get<{ backups: Backup[] }>('/api/ops/backups?limit=50'))
