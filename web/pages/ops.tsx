@@ -13,7 +13,7 @@ export interface RetentionReport {
   scanned: number
 }
 
-/** What a purge today would remove, a page at a time; reading the report changes nothing. */
+/** Renders what a purge today would remove, a page at a time; reading the report changes nothing. */
 export function RetentionTable(props: { report: RetentionReport }) {
   const { report } = props
   return (
