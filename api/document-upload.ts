@@ -79,6 +79,11 @@ export async function storeDocumentUpload(
   const documentId = randomUUID()
   const key = documentKey({ schoolId: caller.schoolId, category: fields.category, documentId, fileName: upload.fileName })
 
+  // Read before the body starts flowing: an await between pipeInto and write would leave the
+  // meter's size error with no listener.
+  const [school] = await context.sql<{ month: number }[]>`SELECT fiscal_year_start_month AS month FROM school WHERE id = ${caller.schoolId}`
+  const retainUntil = financialLockUntil(fields.category, fields.documentDate, Number(school?.month ?? 1), context.retentionRules) ?? undefined
+
   const { contentType, body } = await sniffContentType(upload.file).catch((error: unknown) =>
     Promise.reject(new ValidationError({ file: `ended before its first bytes could be read (${(error as Error).message})` })),
   )
@@ -91,8 +96,6 @@ export async function storeDocumentUpload(
   let receiveError: unknown = null
   upload.file.once('error', (error) => (receiveError = error))
   const meter = pipeInto(body, new UploadMeter(settings.maxUploadBytes))
-  const [school] = await context.sql<{ month: number }[]>`SELECT fiscal_year_start_month AS month FROM school WHERE id = ${caller.schoolId}`
-  const retainUntil = financialLockUntil(fields.category, fields.documentDate, Number(school?.month ?? 1), context.retentionRules) ?? undefined
   const storedKey = await context.storage.write(destination, key, meter, contentType, retainUntil).catch((error: unknown) => {
     if (receiveError && !(error instanceof FileTooLargeError)) {
       return Promise.reject(new ValidationError({ file: `ended before the whole file arrived (${(receiveError as Error).message})` }))
