@@ -44,6 +44,11 @@ export interface ObjectStore {
 export interface ListOptions {
   /** Lists only keys after this one, so a long listing can go on where an earlier one ended. */
   startAfter?: string
+  /**
+   * Maximum keys per request, for a caller that reads only that many. Providers that list in
+   * pages (S3, up to 1,000) request no more; iteration still continues to the next page.
+   */
+  pageSize?: number
 }
 
 /** Options of a write. */
