@@ -172,9 +172,9 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 
   /**
    * Makes the backup a local file, which `pg_restore -j` needs, and checks its SHA-256. A store
-   * of local files pins the object's own file, which is hashed in place while the caller goes
-   * on, and `verified` settles with the check. Other stores are downloaded into `workDir`
-   * through the check.
+   * of local files pins the object's own file and hashes it in place while the caller goes on,
+   * and `verified` settles with the check. Other stores are downloaded into `workDir` through
+   * the check, which has settled on return.
    */
   async function localBackupFile(manifest: BackupManifest, workDir: string): Promise<{ path: string; pinned: boolean; verified: Promise<void> }> {
     if (deps.storage.pinFile) {
@@ -271,7 +271,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 
 export type RestoreActivities = ReturnType<typeof createRestoreActivities>
 
-/** A sink that drops what it receives, for reading a file only to hash it. */
+/** Creates a sink that drops what it receives, for reading a file only to hash it. */
 function discard(): Writable {
   return new Writable({ write: (_chunk, _encoding, done) => done() })
 }

@@ -53,7 +53,7 @@ export interface ListOptions {
   startAfter?: string
   /**
    * Maximum keys per request, for a caller that reads only that many. Providers that list in
-   * pages (S3, up to 1,000) request no more; iteration still continues to the next page.
+   * pages (S3, up to 1,000) request no more, and iteration still continues to the next page.
    */
   pageSize?: number
 }
