@@ -55,6 +55,9 @@ export interface MirrorBatchResult {
   done: boolean
 }
 
+// NOTE: S3 lists modification times in whole seconds, so a rewrite of the same size within the
+// second of the last copy is skipped until the object changes again. Comparing the listing's
+// ETag as well would catch it, but the catalog does not store ETags yet.
 /** Returns false when the object's size and modification time match its last copy, so it is skipped unread. */
 function mayHaveChanged(object: StoredObject, last: MirroredRow | undefined): boolean {
   return !last || Number(last.size_bytes) !== object.sizeBytes || last.source_modified_at.getTime() !== object.modifiedAt.getTime()
