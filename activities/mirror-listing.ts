@@ -24,6 +24,8 @@ export async function listBatch(store: ObjectStore, startAfter: string | null, s
   return (await readPage(listAfter(store, startAfter, size), startAfter, size)).objects
 }
 
+// TODO: list folders side by side, as rclone does, because a quiet machine spends a no-change
+// mirror run mostly waiting on these pages one after another (see docs/benchmarks.md).
 /**
  * Lists the objects after `startAfter` in pages of up to `pageSize` (at most 1,000), leaving
  * out DR probe objects. The next page is requested as soon as a page is handed out, so the
