@@ -6,6 +6,7 @@ import type { Sql } from '../data/db'
 import { judgeMirrorRun, NO_MIRROR_COUNTS, type MirrorCounts, type MirrorRunStatus } from '../domain/mirror'
 import type { ObjectStore, StoredObject } from '../storage/object-store'
 import { nonRetryable } from './failures'
+import { listBatch, listPages } from './mirror-listing'
 
 export interface MirrorDependencies {
   catalog: Sql
@@ -16,8 +17,6 @@ export interface MirrorDependencies {
   parallelism: number
 }
 
-// Probe objects the DR run writes and deletes at once; they are not data.
-const SKIPPED_PREFIXES = ['dr-probes/']
 const ATTEMPTS_PER_OBJECT = 3
 // Differing keys a verification returns, so its result stays small.
 const MAX_EXAMPLES = 20
@@ -40,26 +39,50 @@ interface MirroredRow {
   source_modified_at: Date
 }
 
-/** Compares keys byte by byte, the order every store lists them in. */
-function keyAfter(key: string, cursor: string | null): boolean {
-  return cursor === null || Buffer.compare(Buffer.from(key), Buffer.from(cursor)) > 0
+export interface MirrorBatchInput {
+  startAfter: string | null
+  /** Objects a batch may read or copy. */
+  batchSize: number
+  /** Objects a batch may list; default and minimum `batchSize`. */
+  scanLimit?: number
+}
+
+export interface MirrorBatchResult {
+  counts: MirrorCounts
+  /** The last key the batch mirrored or skipped, after which the next batch lists. */
+  lastKey: string | null
+  /** True when the listing ended within this batch. */
+  done: boolean
+}
+
+// NOTE: S3 lists modification times in whole seconds, so a rewrite of the same size within the
+// second of the last copy is skipped until the object changes again. Comparing the listing's
+// ETag as well would catch it, but the catalog does not store ETags yet.
+/** Returns false when the object's size and modification time match its last copy, so it is skipped unread. */
+function mayHaveChanged(object: StoredObject, last: MirroredRow | undefined): boolean {
+  return !last || Number(last.size_bytes) !== object.sizeBytes || last.source_modified_at.getTime() !== object.modifiedAt.getTime()
+}
+
+/**
+ * Returns the first objects of a page that stay within both limits: at most `reads` objects
+ * that may have changed, and at most `scanned` objects in all.
+ */
+function takeWithinLimits(page: StoredObject[], mirrored: Map<string, MirroredRow>, limits: { reads: number; scanned: number }): StoredObject[] {
+  let reads = 0
+  let end = 0
+  while (end < page.length && end < limits.scanned) {
+    const changed = mayHaveChanged(page[end]!, mirrored.get(page[end]!.key))
+    if (changed && reads === limits.reads) break
+    if (changed) reads++
+    end++
+  }
+  return page.slice(0, end)
 }
 
 async function hashOf(store: ObjectStore, key: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of await store.get(key)) hash.update(chunk as Buffer)
   return hash.digest('hex')
-}
-
-/** Lists up to `size` objects after `startAfter`, leaving out DR probe objects. */
-async function listBatch(store: ObjectStore, startAfter: string | null, size: number): Promise<StoredObject[]> {
-  const batch: StoredObject[] = []
-  for await (const object of store.list('', startAfter === null ? {} : { startAfter })) {
-    if (!keyAfter(object.key, startAfter) || SKIPPED_PREFIXES.some((prefix) => object.key.startsWith(prefix))) continue
-    batch.push(object)
-    if (batch.length === size) break
-  }
-  return batch
 }
 
 /** Streams one object from one store into another and returns the SHA-256 of what was copied. */
@@ -87,24 +110,50 @@ export function createMirrorActivities(options: MirrorDependencies) {
   const deps = { ...options, mirror: mirrorStore as ObjectStore }
 
   /**
-   * Reads up to `batchSize` objects after `startAfter` from the primary listing and brings the
-   * mirror up to date for each. An object whose size and modification time match the last copy
-   * is skipped unread. Otherwise it is hashed, and copied only when its SHA-256 differs from the
-   * last copy, so a bucket whose timestamps all changed is read once but not copied again.
-   * The mirror is never deleted from here. A retried batch starts over and skips what it copied.
+   * Walks the primary listing after `startAfter` and brings the mirror up to date for each
+   * object. An object whose size and modification time match the last copy is skipped unread.
+   * Skipping is all a batch of an unchanged bucket does, so a batch lists up to `scanLimit`
+   * objects (default `batchSize`) but reads or copies at most `batchSize` of them. An object of
+   * another size than its last copy is copied. One of the same size is hashed first and copied
+   * only when its SHA-256 differs, so a bucket whose timestamps all changed is read once but not
+   * copied again. The mirror is never deleted from here. A retried batch starts over and skips
+   * what it copied.
    */
-  async function mirrorBatch(input: { startAfter: string | null; batchSize: number }): Promise<{ counts: MirrorCounts; lastKey: string | null; done: boolean }> {
+  async function mirrorBatch(input: MirrorBatchInput): Promise<MirrorBatchResult> {
     if (!mirrorStore) throw nonRetryable('MirrorNotConfigured', 'the mirror is off (MIRROR_PROVIDER=off); set MIRROR_PROVIDER to local or s3')
-    const batch = await listBatch(deps.primary, input.startAfter, input.batchSize)
+    const scanLimit = Math.max(input.scanLimit ?? input.batchSize, input.batchSize)
+    const counts: MirrorCounts = { ...NO_MIRROR_COUNTS }
+    let lastKey = input.startAfter
+    let reads = 0
 
-    const rows = await deps.catalog<MirroredRow[]>`SELECT key, sha256, size_bytes, source_modified_at FROM mirror_object WHERE key IN ${deps.catalog(batch.length > 0 ? batch.map((object) => object.key) : [''])}`
-    const mirrored = new Map(rows.map((row) => [row.key, row]))
-    const counts: MirrorCounts = { ...NO_MIRROR_COUNTS, scanned: batch.length }
+    for await (const page of listPages(deps.primary, input.startAfter, scanLimit)) {
+      const mirrored = await readCatalog(page)
+      const selected = takeWithinLimits(page, mirrored, { reads: input.batchSize - reads, scanned: scanLimit - counts.scanned })
+      reads += selected.filter((object) => mayHaveChanged(object, mirrored.get(object.key))).length
+      await mirrorObjects(selected, mirrored, counts)
+      counts.scanned += selected.length
+      lastKey = selected.at(-1)?.key ?? lastKey
+      Context.current().heartbeat({ startAfter: input.startAfter, lastKey, ...counts })
+      if (selected.length < page.length || reads >= input.batchSize || counts.scanned >= scanLimit) return { counts, lastKey, done: false }
+    }
+    return { counts, lastKey, done: true }
+  }
+
+  async function readCatalog(page: StoredObject[]): Promise<Map<string, MirroredRow>> {
+    const keys = page.map((object) => object.key)
+    const rows = await deps.catalog<MirroredRow[]>`SELECT key, sha256, size_bytes, source_modified_at FROM mirror_object WHERE key IN ${deps.catalog(keys)}`
+    return new Map(rows.map((row) => [row.key, row]))
+  }
+
+  /** Mirrors the objects with up to `parallelism` at a time, adding the outcomes to `counts`. */
+  async function mirrorObjects(objects: StoredObject[], mirrored: Map<string, MirroredRow>, counts: MirrorCounts): Promise<void> {
+    const changed = objects.filter((object) => mayHaveChanged(object, mirrored.get(object.key)))
+    counts.skipped += objects.length - changed.length
     let next = 0
 
     const worker = async () => {
-      while (next < batch.length) {
-        const object = batch[next++]!
+      while (next < changed.length) {
+        const object = changed[next++]!
         const outcome = await mirrorObjectWithRetries(object, mirrored.get(object.key))
         if (outcome === 'failed') counts.failed++
         else if (outcome === 'skipped') counts.skipped++
@@ -112,12 +161,10 @@ export function createMirrorActivities(options: MirrorDependencies) {
           counts.copied++
           counts.bytesMoved += object.sizeBytes
         }
-        Context.current().heartbeat({ startAfter: input.startAfter, done: counts.copied + counts.skipped + counts.failed, of: batch.length })
+        Context.current().heartbeat({ key: object.key, ...counts })
       }
     }
     await Promise.all(Array.from({ length: Math.max(1, deps.parallelism) }, worker))
-
-    return { counts, lastKey: batch.at(-1)?.key ?? input.startAfter, done: batch.length < input.batchSize }
   }
 
   async function mirrorObjectWithRetries(object: StoredObject, last: MirroredRow | undefined): Promise<'copied' | 'skipped' | 'failed'> {
@@ -133,8 +180,8 @@ export function createMirrorActivities(options: MirrorDependencies) {
   }
 
   async function mirrorObject(object: StoredObject, last: MirroredRow | undefined): Promise<'copied' | 'skipped'> {
-    if (last && Number(last.size_bytes) === object.sizeBytes && last.source_modified_at.getTime() === object.modifiedAt.getTime()) return 'skipped'
-    if (last && (await hashOf(deps.primary, object.key)) === last.sha256) {
+    // Only an object of the same size can still have the same content.
+    if (last && Number(last.size_bytes) === object.sizeBytes && (await hashOf(deps.primary, object.key)) === last.sha256) {
       await deps.catalog`UPDATE mirror_object SET source_modified_at = ${object.modifiedAt} WHERE key = ${object.key}`
       return 'skipped'
     }

@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity'
-import { createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { compareRowCounts, databaseName, describeMismatches, type BackupManifest } from '../domain/backup'
 import { classifyRestoreErrors, type RestoreError } from '../domain/restore'
@@ -63,12 +64,19 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     checkSource(manifest, request, deps.liveDatabases)
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     const workDir = await mkdtemp(join(tmpdir(), 'school-ops-restore-'))
+    let pinned: string | null = null
 
     try {
       // Everything that can reject the backup runs before the target is touched, so a
       // corrupt backup never leaves the target empty.
-      const file = await download(manifest, workDir)
-      const itemsTotal = await listArchive(manifest, file)
+      const backupFile = await localBackupFile(manifest, workDir)
+      pinned = backupFile.pinned ? backupFile.path : null
+      const file = backupFile.path
+      const listing = listArchive(manifest, file)
+      // A wrong checksum is the error to report, so the listing's failure waits for the check.
+      listing.catch(() => undefined)
+      await backupFile.verified
+      const itemsTotal = await listing
       await checkReplaceable(admin, request)
 
       // Starting from an empty database makes a retried attempt independent of the last one.
@@ -92,6 +100,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       return result
     } finally {
       await rm(workDir, { recursive: true, force: true })
+      if (pinned) await rm(pinned, { force: true })
       await admin.end()
     }
   }
@@ -161,18 +170,33 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     )
   }
 
-  /** Copies the backup to a local file, which `pg_restore -j` needs, checking its SHA-256. */
-  async function download(manifest: BackupManifest, workDir: string): Promise<string> {
+  /**
+   * Makes the backup a local file, which `pg_restore -j` needs, and checks its SHA-256. A store
+   * of local files pins the object's own file and hashes it in place while the caller goes on,
+   * and `verified` settles with the check. Other stores are downloaded into `workDir` through
+   * the check, which has settled on return.
+   */
+  async function localBackupFile(manifest: BackupManifest, workDir: string): Promise<{ path: string; pinned: boolean; verified: Promise<void> }> {
+    if (deps.storage.pinFile) {
+      const path = await deps.storage.pinFile(manifest.objectKey)
+      const verified = checkDigest(manifest, 'verifying', createReadStream(path), discard())
+      verified.catch(() => undefined)
+      return { path, pinned: true, verified }
+    }
+
+    const path = join(workDir, manifest.format === 'custom' ? 'backup.dump' : 'backup.sql')
+    await checkDigest(manifest, 'downloading', await deps.storage.get(manifest.objectKey), createWriteStream(path))
+    return { path, pinned: false, verified: Promise.resolve() }
+  }
+
+  /** Streams the backup's bytes from `source` into `sink` and rejects when their SHA-256 differs from the manifest's. */
+  async function checkDigest(manifest: BackupManifest, phase: string, source: Readable, sink: Writable): Promise<void> {
     const context = Context.current()
-    const file = join(workDir, manifest.format === 'custom' ? 'backup.dump' : 'backup.sql')
     const digest = new DigestStream()
-    const progress = setInterval(
-      () => context.heartbeat({ phase: 'downloading', bytes: digest.bytes, totalBytes: manifest.sizeBytes }),
-      2_000,
-    )
+    const progress = setInterval(() => context.heartbeat({ phase, bytes: digest.bytes, totalBytes: manifest.sizeBytes }), 2_000)
 
     try {
-      await pipeline(await deps.storage.get(manifest.objectKey), digest, createWriteStream(file))
+      await pipeline(source, digest, sink)
     } finally {
       clearInterval(progress)
     }
@@ -183,7 +207,6 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
         `stored object ${manifest.objectKey} has SHA-256 ${digest.sha256()} but its manifest records ${manifest.sha256}`,
       )
     }
-    return file
   }
 
   async function runRestore(manifest: BackupManifest, file: string, target: string, itemsTotal: number): Promise<RestoreError[]> {
@@ -247,6 +270,11 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 }
 
 export type RestoreActivities = ReturnType<typeof createRestoreActivities>
+
+/** Creates a sink that drops what it receives, for reading a file only to hash it. */
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() })
+}
 
 // Comment set on databases a restore created, so a later restore may replace them unforced.
 const RESTORE_MARK = 'school-ops restore of'

@@ -82,7 +82,7 @@ function parseSizes(text: string): number[] {
   return [...new Set(sizes)].sort((a, b) => a - b)
 }
 
-function parseInteger(name: string, text: string, minimum: number): number {
+export function parseInteger(name: string, text: string, minimum: number): number {
   const value = Number(text)
   if (!Number.isInteger(value) || value < minimum) {
     throw new OptionsError(`invalid ${name} value "${text}": expected a whole number of at least ${minimum}`)
@@ -91,7 +91,7 @@ function parseInteger(name: string, text: string, minimum: number): number {
 }
 
 // The benchmark drops databases and runs CHECKPOINT, so it only ever talks to a local server.
-function checkLoopback(serverUrl: string): void {
+export function checkLoopback(serverUrl: string): void {
   const host = URL.canParse(serverUrl) ? new URL(serverUrl).hostname : null
   if (host === null) throw new OptionsError('invalid BENCH_DATABASE_URL: not a URL')
   if (!LOOPBACK_HOSTS.has(host)) {

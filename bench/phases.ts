@@ -3,10 +3,8 @@
  * activities use, so a gap between our activity and the bare tool can be attributed. The
  * activities themselves are not changed or wrapped.
  */
-import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { createReadStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { dropDatabase, recreateDatabase } from '../activities/databases'
@@ -63,7 +61,7 @@ export async function profileBackup(input: {
 }
 
 export interface RestorePhases {
-  /** Copy of the stored object to a temp file through DigestStream, as the restore's download does. */
+  /** Hashing the stored object's pinned file in place, as the restore does with a local store. */
   downloadMs: number
   /** `pg_restore --list`, which the restore runs to estimate progress. */
   listMs: number
@@ -85,17 +83,16 @@ export async function profileRestore(input: {
 }): Promise<RestorePhases> {
   const started = performance.now()
   const storage = new LocalObjectStore(input.storeDir)
-  const workDir = await mkdtemp(join(tmpdir(), 'bench-profile-restore-'))
-  const file = join(workDir, 'backup.dump')
+  let file: string | null = null
   const admin = connectDatabase(withDatabase(input.serverUrl, 'postgres'), { max: 1 })
   const restored = connectDatabase(withDatabase(input.serverUrl, input.freshlyRestoredDatabase), { max: 1 })
 
   try {
-    const downloadMs = await timed(async () => {
-      await pipeline(await storage.get(input.objectKey), new DigestStream(), createWriteStream(file))
-    })
+    const pinned = await storage.pinFile(input.objectKey)
+    file = pinned
+    const downloadMs = await timed(() => pipeline(createReadStream(pinned), new DigestStream(), discard()))
     const listMs = await timed(() =>
-      captureTool('pg_restore', ['--list', file], libpqEnvironment(input.serverUrl)),
+      captureTool('pg_restore', ['--list', pinned], libpqEnvironment(input.serverUrl)),
     )
     const recreateDatabaseMs = await timed(() => recreateDatabase(admin, input.scratchDatabase))
     const countFreshRowsMs = await timed(() => countTableRows(restored))
@@ -113,7 +110,7 @@ export async function profileRestore(input: {
     await restored.end()
     await dropDatabase(admin, input.scratchDatabase)
     await admin.end()
-    await rm(workDir, { recursive: true, force: true })
+    if (file) await rm(file, { force: true })
   }
 }
 

@@ -190,7 +190,7 @@ function formatPhases(phases: { backup: BackupPhases; restore: RestorePhases }):
     '  Phases of our code, each timed alone (one run):',
     `    backup:  row counts in a snapshot ${seconds(backup.countRowsMs)} s, pg_dump through DigestStream into storage ` +
       `${seconds(backup.dumpThroughNodeMs)} s, SHA-256 of the dump ${seconds(backup.hashDumpMs)} s`,
-    `    restore: download + SHA-256 ${seconds(restore.downloadMs)} s, pg_restore --list ${seconds(restore.listMs)} s, ` +
+    `    restore: SHA-256 of the pinned file ${seconds(restore.downloadMs)} s, pg_restore --list ${seconds(restore.listMs)} s, ` +
       `recreate database ${seconds(restore.recreateDatabaseMs)} s, row counts after pg_restore ` +
       `${seconds(restore.countFreshRowsMs)} s (again: ${seconds(restore.countRowsAgainMs)} s)`,
   ]

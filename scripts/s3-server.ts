@@ -15,6 +15,8 @@ export interface S3Server {
   endpoint: string
   accessKeyId: string
   secretAccessKey: string
+  /** Process id of the server, so a benchmark can read its CPU time. */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -40,6 +42,7 @@ export async function startS3Server(options: { binary: string; port: number; roo
     endpoint: `http://127.0.0.1:${options.port}`,
     accessKeyId: options.accessKeyId,
     secretAccessKey: options.secretAccessKey,
+    pid: child.pid!,
     stop: () => stopProcess(child),
   }
 }

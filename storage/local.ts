@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -8,6 +8,8 @@ import { assertValidKey, ObjectNotFoundError, type ListOptions, type ObjectStore
 
 // Files being written carry this suffix until renamed into place; listings skip them.
 const PARTIAL_SUFFIX = '.partial'
+// Pinned links carry this mark and their creation time in ms, because they share the object's mtime.
+const PIN_MARK = '.pin-'
 
 /** Stores objects as files under a root folder; keys map to relative paths. */
 export class LocalObjectStore implements ObjectStore {
@@ -45,6 +47,23 @@ export class LocalObjectStore implements ObjectStore {
       )
     })
     return stream
+  }
+
+  /**
+   * Hard-links the object's file to a name beside it that listings skip, so the link is on
+   * the same file system and costs no copy. A link that a crash leaves behind is removed by
+   * sweepPartials like a half-written file, aged from the time in its name.
+   */
+  async pinFile(key: string): Promise<string> {
+    const path = this.pathOf(key)
+    const pinned = `${path}${PIN_MARK}${Date.now()}-${randomUUID()}${PARTIAL_SUFFIX}`
+    try {
+      await link(path, pinned)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key)
+      throw error
+    }
+    return pinned
   }
 
   async stat(key: string): Promise<StoredObject | null> {
@@ -90,7 +109,7 @@ export class LocalObjectStore implements ObjectStore {
 
     for (const path of partials) {
       const info = await stat(path).catch(() => null)
-      if (info && now - info.mtimeMs > maxAgeMs) {
+      if (info && now - (pinnedAt(path) ?? info.mtimeMs) > maxAgeMs) {
         await rm(path, { force: true })
         removed++
       }
@@ -133,4 +152,10 @@ export class LocalObjectStore implements ObjectStore {
       }
     }
   }
+}
+
+/** Returns the creation time in ms that a pinned link's name carries, or null for other files. */
+function pinnedAt(path: string): number | null {
+  const match = /\.pin-(\d+)-[0-9a-f-]+\.partial$/.exec(path)
+  return match ? Number(match[1]) : null
 }

@@ -34,6 +34,13 @@ export interface ObjectStore {
   delete(key: string): Promise<void>
 
   /**
+   * Links the object's bytes to a new local file path and returns it, for stores that keep
+   * objects as files, so a reader needs no copy. The file keeps those bytes even when the
+   * object is replaced or deleted, until the caller deletes it.
+   */
+  pinFile?(key: string): Promise<string>
+
+  /**
    * Returns a URL that reads the object without other credentials until it expires. Stores
    * without their own signing (the local folder) leave it out; the API signs those links.
    */
@@ -44,6 +51,11 @@ export interface ObjectStore {
 export interface ListOptions {
   /** Lists only keys after this one, so a long listing can go on where an earlier one ended. */
   startAfter?: string
+  /**
+   * Maximum keys per request, for a caller that reads only that many. Providers that list in
+   * pages (S3, up to 1,000) request no more, and iteration still continues to the next page.
+   */
+  pageSize?: number
 }
 
 /** Options of a write. */

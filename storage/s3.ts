@@ -140,8 +140,9 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined
     do {
       // S3 applies StartAfter to the first page; the continuation token carries it on.
+      const request = { Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, StartAfter: token ? undefined : options.startAfter, MaxKeys: options.pageSize }
       const page = await this.client
-        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, StartAfter: token ? undefined : options.startAfter }))
+        .send(new ListObjectsV2Command(request))
         .catch((error: unknown) => Promise.reject(this.unavailable(error)))
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue

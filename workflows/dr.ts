@@ -5,6 +5,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -84,8 +85,14 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
     return 'abort recorded'
   }, { validator: (request) => { if (!request.reason.trim()) throw new Error('aborting needs a reason') } })
 
+  const writeReport = () => bookkeeping.writeDrReport(report).catch((error: unknown) => log.warn('DR report not written to storage', { error }))
+  // Report writes run one after another while the stages go on, so no stage waits for storage
+  // and the last write stores the newest report. Runs recorded before this change wait.
+  const writesInBackground = patched('dr-report-writes-in-background')
+  let reportWrites: Promise<void> = Promise.resolve()
   const persist = async () => {
-    await bookkeeping.writeDrReport(report).catch((error: unknown) => log.warn('DR report not written to storage', { error }))
+    if (!writesInBackground) return writeReport()
+    reportWrites = reportWrites.then(writeReport)
   }
   const setStatus = (status: DrReport['status']) => {
     report.status = status
@@ -259,6 +266,7 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
   }
 
   await persist()
+  await reportWrites
   if (report.stages.find((stage) => stage.stage === 'restore')?.status === 'succeeded') {
     await bookkeeping.recordDrRun({ report, runId: info.runId }).catch((error: unknown) => log.warn('DR record not written to the restored database', { error }))
   }

@@ -4,8 +4,10 @@ import { addCounts, NO_MIRROR_COUNTS, type MirrorCounts, type MirrorRunStatus } 
 import { OPS_STATUS } from '../domain/search-attributes'
 
 export interface MirrorWorkflowInput {
-  /** Objects per batch activity; default 500. */
+  /** Objects a batch activity may read or copy; default 500. */
   batchSize?: number
+  /** Objects a batch activity may list, most of them skipped unread; default 10,000. */
+  scanLimit?: number
   /** Set by continue-as-new: where the listing goes on, and what the run counted so far. */
   resume?: { runId: string; startedAt: string; startAfter: string | null; counts: MirrorCounts }
 }
@@ -15,7 +17,8 @@ export interface MirrorRunResult extends MirrorCounts {
   note: string | null
 }
 
-// A batch lists, hashes and copies up to batchSize objects; heartbeats show each object.
+// A batch lists up to scanLimit objects and hashes or copies up to batchSize of them. It
+// heartbeats after each page and after each object it reads.
 const { mirrorBatch } = proxyActivities<MirrorActivities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '2 minutes',
@@ -36,12 +39,13 @@ const BATCHES_PER_HISTORY = 20
 export async function mirrorWorkflow(input: MirrorWorkflowInput = {}): Promise<MirrorRunResult> {
   const info = workflowInfo()
   const batchSize = input.batchSize ?? 500
+  const scanLimit = input.scanLimit ?? 10_000
   const run = input.resume ?? { runId: info.firstExecutionRunId, startedAt: info.startTime.toISOString(), startAfter: null, counts: NO_MIRROR_COUNTS }
   let { startAfter, counts } = run
   upsertSearchAttributes([{ key: OPS_STATUS, value: 'copying' }])
 
   for (let batch = 0; batch < BATCHES_PER_HISTORY; batch++) {
-    const result = await mirrorBatch({ startAfter, batchSize })
+    const result = await mirrorBatch({ startAfter, batchSize, scanLimit })
     counts = addCounts(counts, result.counts)
     startAfter = result.lastKey
     if (result.done) {
@@ -50,5 +54,5 @@ export async function mirrorWorkflow(input: MirrorWorkflowInput = {}): Promise<M
       return { ...counts, ...verdict }
     }
   }
-  return continueAsNew<typeof mirrorWorkflow>({ batchSize, resume: { ...run, startAfter, counts } })
+  return continueAsNew<typeof mirrorWorkflow>({ batchSize, scanLimit, resume: { ...run, startAfter, counts } })
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -75,6 +75,34 @@ describe('LocalObjectStore', () => {
 
     expect(removed).toBe(1)
     expect((await readdir(join(root, 'backups'))).sort()).toEqual(['kept.dump', 'young.dump.2.partial'])
+  })
+
+  it('pins a file that outlives its object', async () => {
+    await store.put('backups/pinned.dump', Readable.from(['version one']))
+
+    const pinned = await store.pinFile('backups/pinned.dump')
+    await store.put('backups/pinned.dump', Readable.from(['version two']))
+    const listed = []
+    for await (const object of store.list('backups/')) listed.push(object.key)
+    await store.delete('backups/pinned.dump')
+
+    expect(await readFile(pinned, 'utf8')).toBe('version one')
+    expect(listed).toEqual(['backups/pinned.dump'])
+    await expect(store.pinFile('backups/pinned.dump')).rejects.toBeInstanceOf(ObjectNotFoundError)
+  })
+
+  it('sweeps pinned files by the time in their name', async () => {
+    await store.put('backups/old.dump', Readable.from(['bytes']))
+    const young = await store.pinFile('backups/old.dump')
+    const hourAgo = Date.now() - 3_600_000
+    // The link shares the object's mtime, which is recent, so only the name says it is old.
+    const old = join(root, 'backups', `old.dump.pin-${hourAgo}-0f1e2d3c-aaaa-bbbb-cccc-000000000000.partial`)
+    await link(join(root, 'backups', 'old.dump'), old)
+
+    const removed = await store.sweepPartials(60_000)
+
+    expect(removed).toBe(1)
+    expect((await readdir(join(root, 'backups'))).sort()).toEqual(['old.dump', young.split('/').at(-1)].sort())
   })
 
   it('writes files only its own user can read', async () => {

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common'
+import { readdir } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findBackup } from '../../data/backup-catalog'
@@ -14,6 +15,12 @@ async function onDatabase<T>(database: string, work: (sql: ReturnType<typeof con
   } finally {
     await sql.end()
   }
+}
+
+/** Lists the files a restore pinned in the local store and did not remove. */
+async function pinnedFiles(root: string): Promise<string[]> {
+  const files = await readdir(root, { recursive: true })
+  return files.filter((file) => file.includes('.pin-'))
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -196,6 +203,7 @@ describe('restore activity', () => {
 
     expect(failure.type).toBe('BackupNotRestorable')
     expect(Number(row?.n)).toBe(7)
+    expect(await pinnedFiles(app.storageRoot)).toEqual([])
   })
 
   it('finds a backup in storage when the catalog lacks it', async () => {
