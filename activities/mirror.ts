@@ -37,6 +37,7 @@ interface MirroredRow {
   sha256: string
   size_bytes: string
   source_modified_at: Date
+  source_etag: string | null
 }
 
 export interface MirrorBatchInput {
@@ -55,12 +56,14 @@ export interface MirrorBatchResult {
   done: boolean
 }
 
-// NOTE: S3 lists modification times in whole seconds, so a rewrite of the same size within the
-// second of the last copy is skipped until the object changes again. Comparing the listing's
-// ETag as well would catch it, but the catalog does not store ETags yet.
-/** Returns false when the object's size and modification time match its last copy, so it is skipped unread. */
+/**
+ * Returns false when the object's size, modification time and listed ETag match its last
+ * copy, so it is skipped unread. S3 lists times in whole seconds, so a rewrite of the same
+ * size within that second differs only in its ETag.
+ */
 function mayHaveChanged(object: StoredObject, last: MirroredRow | undefined): boolean {
-  return !last || Number(last.size_bytes) !== object.sizeBytes || last.source_modified_at.getTime() !== object.modifiedAt.getTime()
+  if (!last || Number(last.size_bytes) !== object.sizeBytes || last.source_modified_at.getTime() !== object.modifiedAt.getTime()) return true
+  return object.etag !== undefined && object.etag !== last.source_etag
 }
 
 /**
@@ -141,7 +144,7 @@ export function createMirrorActivities(options: MirrorDependencies) {
 
   async function readCatalog(page: StoredObject[]): Promise<Map<string, MirroredRow>> {
     const keys = page.map((object) => object.key)
-    const rows = await deps.catalog<MirroredRow[]>`SELECT key, sha256, size_bytes, source_modified_at FROM mirror_object WHERE key IN ${deps.catalog(keys)}`
+    const rows = await deps.catalog<MirroredRow[]>`SELECT key, sha256, size_bytes, source_modified_at, source_etag FROM mirror_object WHERE key IN ${deps.catalog(keys)}`
     return new Map(rows.map((row) => [row.key, row]))
   }
 
@@ -182,17 +185,17 @@ export function createMirrorActivities(options: MirrorDependencies) {
   async function mirrorObject(object: StoredObject, last: MirroredRow | undefined): Promise<'copied' | 'skipped'> {
     // Only an object of the same size can still have the same content.
     if (last && Number(last.size_bytes) === object.sizeBytes && (await hashOf(deps.primary, object.key)) === last.sha256) {
-      await deps.catalog`UPDATE mirror_object SET source_modified_at = ${object.modifiedAt} WHERE key = ${object.key}`
+      await deps.catalog`UPDATE mirror_object SET source_modified_at = ${object.modifiedAt}, source_etag = ${object.etag ?? null} WHERE key = ${object.key}`
       return 'skipped'
     }
 
     const sha256 = await copyBetween(deps.primary, deps.mirror, object.key)
     await deps.catalog`
-      INSERT INTO mirror_object (key, sha256, size_bytes, source_modified_at, mirrored_at)
-      VALUES (${object.key}, ${sha256}, ${object.sizeBytes}, ${object.modifiedAt}, now())
+      INSERT INTO mirror_object (key, sha256, size_bytes, source_modified_at, source_etag, mirrored_at)
+      VALUES (${object.key}, ${sha256}, ${object.sizeBytes}, ${object.modifiedAt}, ${object.etag ?? null}, now())
       ON CONFLICT (key) DO UPDATE
-        SET sha256 = EXCLUDED.sha256, size_bytes = EXCLUDED.size_bytes,
-            source_modified_at = EXCLUDED.source_modified_at, mirrored_at = EXCLUDED.mirrored_at`
+        SET sha256 = EXCLUDED.sha256, size_bytes = EXCLUDED.size_bytes, source_modified_at = EXCLUDED.source_modified_at,
+            source_etag = EXCLUDED.source_etag, mirrored_at = EXCLUDED.mirrored_at`
     return 'copied'
   }
 

@@ -5,6 +5,8 @@ export interface StoredObject {
   key: string
   sizeBytes: number
   modifiedAt: Date
+  /** The entity tag S3 lists; it changes with every write. The local store has none. */
+  etag?: string
 }
 
 /**

@@ -146,7 +146,7 @@ export class S3ObjectStore implements ObjectStore {
         .catch((error: unknown) => Promise.reject(this.unavailable(error)))
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue
-        yield { key: item.Key, sizeBytes: item.Size ?? 0, modifiedAt: item.LastModified ?? new Date(0) }
+        yield { key: item.Key, sizeBytes: item.Size ?? 0, modifiedAt: item.LastModified ?? new Date(0), ...(item.ETag ? { etag: item.ETag } : {}) }
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token)
