@@ -12,6 +12,7 @@ import type { DocumentStorage } from '../storage/document-storage'
 import { registerAdminRoutes } from './admin-routes'
 import { registerAuthRoutes } from './auth-routes'
 import { authenticate } from './authentication'
+import { registerPasswordRoute } from './password-routes'
 import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
 import { createErrorHandler, validationHook } from './errors'
@@ -71,13 +72,15 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   })
 
   app.use('/api/*', authenticate(deps.sql, deps.principalCache))
-  registerAuthRoutes(app, catalog, deps.sql, {
+  const loginPolicy = {
     maxFailuresPerAccount: deps.config.auth.maxFailuresPerAccount,
     maxFailuresPerAddress: deps.config.auth.maxFailuresPerAddress,
     windowMinutes: deps.config.auth.windowMinutes,
     sessionHours: deps.config.auth.sessionHours,
     secureCookie: deps.config.env === 'production',
-  })
+  }
+  registerAuthRoutes(app, catalog, deps.sql, loginPolicy)
+  registerPasswordRoute(app, catalog, deps.sql, loginPolicy)
   registerSettingsRoutes(app, catalog, deps.sql, deps.config.storage)
   registerSchoolRecords(app, catalog, deps.sql)
   registerStudentImportRoutes(app, catalog, deps.sql)
