@@ -12,6 +12,7 @@ import type { DocumentStorage } from '../storage/document-storage'
 import { registerAdminRoutes } from './admin-routes'
 import { registerAuthRoutes } from './auth-routes'
 import { authenticate } from './authentication'
+import { limitRequestBodies, rejectNulInJson } from './body-limits'
 import { registerPasswordRoute } from './password-routes'
 import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
@@ -71,6 +72,8 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
     return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, temporal } }, ready ? 200 : 503)
   })
 
+  app.use('/api/*', limitRequestBodies())
+  app.use('/api/*', rejectNulInJson())
   app.use('/api/*', authenticate(deps.sql, deps.principalCache))
   const loginPolicy = {
     maxFailuresPerAccount: deps.config.auth.maxFailuresPerAccount,
