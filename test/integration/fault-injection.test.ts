@@ -304,7 +304,7 @@ describe('SIGKILL of the worker at seeded points', () => {
       }
       await sleep(50)
     }
-    throw new Error('no new restore attempt started within minutes')
+    throw new Error('no new restore attempt started within 3,000 polls of 50 ms')
   }
 
   /**
