@@ -51,6 +51,8 @@ function pathOfNul(value: unknown, path: string[] = []): string | null {
  */
 export function rejectNulInJson() {
   return createMiddleware<AppEnv>(async (c, next) => {
+    // Streaming routes are left alone, because reading their bodies here would buffer them whole.
+    if (STREAMING_ROUTES.has(`${c.req.method} ${c.req.path}`)) return next()
     if (!c.req.header('content-type')?.toLowerCase().includes('json')) return next()
     const raw = await c.req.text()
     if (!raw.includes('\\u0000')) return next()
