@@ -17,6 +17,7 @@ import { nonRetryable, rethrowConfigurationError } from './failures'
 import { captureTool, libpqEnvironment, runTool } from './postgres-tools'
 import { countTableRows } from './row-counts'
 import { DigestStream } from './stream-digest'
+import { dropDatabase, scratchDatabaseName } from './databases'
 import { createVerifyActivity } from './verify'
 
 export interface BackupActivityDependencies {
@@ -196,8 +197,18 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
     })
   }
 
+  /**
+   * Marks the backup failed and drops its restore drill's scratch database, which a drill
+   * killed with its worker leaves behind when no later attempt ran.
+   */
   async function recordBackupFailure(input: { backupId: string; reason: string }): Promise<void> {
     await markBackupFailed(deps.catalog, input.backupId, input.reason)
+    const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
+    try {
+      await dropDatabase(admin, scratchDatabaseName(deps.scratchPrefix, input.backupId))
+    } finally {
+      await admin.end()
+    }
   }
 
   return {

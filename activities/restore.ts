@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable, type Readable } from 'node:stream'
@@ -53,6 +54,41 @@ export interface RestoreResult {
   durationMs: number
 }
 
+/** Prefix of the temporary folders that restores download backups into. */
+export const RESTORE_WORK_DIR_PREFIX = 'school-ops-restore-'
+
+/**
+ * Creates an empty temporary folder for a restore into a target. Its name depends only on the
+ * target, so the next restore into it on this machine, such as the retry of an attempt killed
+ * with its worker, removes what that attempt left behind. Two restores into one target at a
+ * time would break each other anyway, because each drops and recreates the database.
+ */
+async function freshWorkDir(targetDatabase: string): Promise<string> {
+  const suffix = createHash('sha256').update(targetDatabase).digest('hex').slice(0, 16)
+  const workDir = join(tmpdir(), `${RESTORE_WORK_DIR_PREFIX}${suffix}`)
+  await rm(workDir, { recursive: true, force: true })
+  await mkdir(workDir, { recursive: true, mode: 0o700 })
+  return workDir
+}
+
+/**
+ * Removes restore folders older than `maxAgeMs`, which a worker killed mid-restore leaves when
+ * the restore is never retried on this machine, and returns how many it removed.
+ */
+export async function sweepRestoreWorkDirs(maxAgeMs: number, now = Date.now()): Promise<number> {
+  let removed = 0
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith(RESTORE_WORK_DIR_PREFIX)) continue
+    const path = join(tmpdir(), name)
+    const info = await stat(path).catch(() => null)
+    if (info?.isDirectory() && now - info.mtimeMs > maxAgeMs) {
+      await rm(path, { recursive: true, force: true })
+      removed++
+    }
+  }
+  return removed
+}
+
 /** Creates the restore activity used by the ops CLI and, later, by the DR workflow. */
 export function createRestoreActivities(deps: RestoreActivityDependencies) {
   const now = deps.now ?? (() => new Date())
@@ -63,7 +99,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     const manifest = await resolveBackup(request)
     checkSource(manifest, request, deps.liveDatabases)
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
-    const workDir = await mkdtemp(join(tmpdir(), 'school-ops-restore-'))
+    const workDir = await freshWorkDir(request.targetDatabase)
     let pinned: string | null = null
 
     try {

@@ -31,6 +31,16 @@ export function createVerifyActivity(deps: BackupActivityDependencies) {
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
 
     try {
+      // An earlier attempt finished the drill and wrote it into the manifest, but its worker died
+      // before reporting. The catalog gets the same outcome, and the drill does not run again.
+      if (manifest.verification) {
+        const { status, reason, verifiedAt } = manifest.verification
+        if (status === 'verified') await markBackupVerified(deps.catalog, input.backupId, new Date(verifiedAt))
+        else await markBackupFailed(deps.catalog, input.backupId, `restore drill failed: ${reason}`)
+        Context.current().log.info('backup drill already recorded', { backupId: input.backupId, status })
+        return { status, reason, scratchDatabase: scratch, durationMs: Date.now() - started }
+      }
+
       await recreateDatabase(admin, scratch)
       const reason = await drill(manifest, scratch)
       const verifiedAt = now()

@@ -12,6 +12,8 @@ import type { DocumentStorage } from '../storage/document-storage'
 import { registerAdminRoutes } from './admin-routes'
 import { registerAuthRoutes } from './auth-routes'
 import { authenticate } from './authentication'
+import { limitRequestBodies, rejectNulInJson } from './body-limits'
+import { registerPasswordRoute } from './password-routes'
 import { registerDocumentFileRoutes } from './document-files-routes'
 import { registerDocumentRoutes } from './documents-routes'
 import { registerRetentionRoutes } from './retention-routes'
@@ -74,14 +76,18 @@ export function createApp(deps: AppDependencies): OpenAPIHono<AppEnv> & { catalo
   })
 
   app.use('/api/*', rejectCrossSiteApiWrites(deps.config.api.publicUrl))
+  app.use('/api/*', limitRequestBodies())
+  app.use('/api/*', rejectNulInJson())
   app.use('/api/*', authenticate(deps.sql, deps.principalCache))
-  registerAuthRoutes(app, catalog, deps.sql, {
+  const loginPolicy = {
     maxFailuresPerAccount: deps.config.auth.maxFailuresPerAccount,
     maxFailuresPerAddress: deps.config.auth.maxFailuresPerAddress,
     windowMinutes: deps.config.auth.windowMinutes,
     sessionHours: deps.config.auth.sessionHours,
     secureCookie: deps.config.env !== 'development',
-  })
+  }
+  registerAuthRoutes(app, catalog, deps.sql, loginPolicy)
+  registerPasswordRoute(app, catalog, deps.sql, loginPolicy)
   registerSettingsRoutes(app, catalog, deps.sql, deps.config.storage)
   registerSchoolRecords(app, catalog, deps.sql)
   registerStudentImportRoutes(app, catalog, deps.sql)

@@ -27,7 +27,7 @@ const loginBody = z.strictObject({ email: z.email().max(320), password: z.string
 const me = z.object({ userId: z.uuid(), schoolId: z.uuid(), roles: z.array(z.enum(ROLES)), via: z.enum(['session', 'token']) }).openapi('Me')
 
 /** The client address for rate limiting: the socket's peer, since no proxy is trusted. */
-function clientAddress(c: Context<AppEnv>): string {
+export function clientAddress(c: Context<AppEnv>): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown'
   } catch {

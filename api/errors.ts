@@ -82,7 +82,8 @@ function fromDatabaseError(error: Error): { status: 400 | 409; body: { error: st
     return { status: 409, body: { error: 'a record with these values already exists', fields } }
   }
   if (code === '23503') return { status: 409, body: { error: `the record is still referenced by other records (${constraint ?? 'foreign key'}); remove those first` } }
-  if (code === '23514' || code === '22P02' || code === '22007' || code === '22008') {
+  // 22021 and 22P05: a NUL or another character that text cannot store, for example in a query.
+  if (code === '23514' || code === '22P02' || code === '22007' || code === '22008' || code === '22021' || code === '22P05') {
     return { status: 400, body: { error: `invalid value: ${error.message}` } }
   }
   return null

@@ -138,3 +138,18 @@ export async function countFailedLogins(
      WHERE NOT succeeded AND attempted_at > ${filter.since}`
   return { byEmail: Number(row?.by_email ?? 0), byAddress: Number(row?.by_address ?? 0) }
 }
+
+/**
+ * Replaces a user's password hash and deletes every session of the user, so each browser
+ * signed in with the old password must sign in again.
+ */
+export async function replacePassword(sql: Queryable, userId: string, passwordHash: string): Promise<void> {
+  await sql`UPDATE app_user SET password_hash = ${passwordHash}, version = version + 1, updated_at = now() WHERE id = ${userId}`
+  await deleteUserSessions(sql, userId)
+}
+
+/** Returns a user's email and stored password hash, or null for an unknown id. */
+export async function findPasswordHash(sql: Queryable, userId: string): Promise<{ email: string; passwordHash: string } | null> {
+  const [row] = await sql<{ email: string; password_hash: string }[]>`SELECT email, password_hash FROM app_user WHERE id = ${userId}`
+  return row ? { email: row.email, passwordHash: row.password_hash } : null
+}

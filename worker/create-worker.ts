@@ -30,6 +30,11 @@ export interface WorkerDependencies {
   workflowBundle?: WorkerOptions['workflowBundle']
   /** Receives failed activities, failed workflows and alerts; unset means Sentry is off. */
   errorReporter?: ErrorReporter
+  /**
+   * How long a workflow task waits for this worker's sticky queue before any worker may take
+   * it; the SDK's default is 10 seconds. Tests that kill workers shorten it.
+   */
+  stickyQueueScheduleToStartTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout']
 }
 
 /** Builds every activity from real dependencies; the worker and the tests share this. */
@@ -99,6 +104,7 @@ export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
     // Long dumps and restores must finish or be cancelled cleanly before the process exits.
     shutdownGraceTime: '30 seconds',
     ...workerLimits(deps.config),
+    ...(deps.stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout: deps.stickyQueueScheduleToStartTimeout } : {}),
   })
 }
 

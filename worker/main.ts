@@ -1,4 +1,5 @@
 import { NativeConnection, Runtime } from '@temporalio/worker'
+import { sweepRestoreWorkDirs } from '../activities/restore'
 import { loadConfigOrExit } from '../config'
 import { connectDatabase } from '../data/db'
 import { migrate } from '../data/migrate'
@@ -29,6 +30,8 @@ const storage = openPrivateStore(config)
 // A worker killed mid-upload leaves half-written files; a day is far longer than any upload.
 const swept = storage instanceof LocalObjectStore ? await storage.sweepPartials(24 * 3_600_000) : 0
 if (swept > 0) logger.info({ removed: swept }, 'removed half-written files left by an earlier crash')
+const sweptRestores = await sweepRestoreWorkDirs(24 * 3_600_000)
+if (sweptRestores > 0) logger.info({ removed: sweptRestores }, 'removed restore downloads left by an earlier crash')
 
 const worker = await createWorker({ config, connection, catalog, storage, mirror: openMirrorStore(config), documents: openDocumentStorage(config), errorReporter })
 logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started')

@@ -14,24 +14,30 @@ import {
   backupProgressQuery,
   type BackupProgress,
   type BackupStage,
+  type ActivityTimings,
   type BackupWorkflowInput,
   type BackupWorkflowResult,
 } from './definitions'
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_BACKUP_ERRORS]
 
-// Checks and catalog writes are quick; a few attempts ride out a Postgres restart.
-const { prepareBackup, recordBackupFailure } = proxyActivities<BackupActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes },
-})
-
-// Dumps and restore drills run as long as the database is big; heartbeats show they are alive.
-const { dumpDatabase, verifyBackup } = proxyActivities<BackupActivities>({
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 4, nonRetryableErrorTypes },
-})
+/**
+ * Creates the backup activity proxies with their timeouts and retries. Checks and catalog
+ * writes are quick, and a few attempts ride out a Postgres restart. Dumps and restore drills
+ * run as long as the database is big, and heartbeats show they are alive.
+ */
+function backupActivities(timings: ActivityTimings | undefined) {
+  const { prepareBackup, recordBackupFailure } = proxyActivities<BackupActivities>({
+    startToCloseTimeout: timings ? `${timings.shortActivitySeconds} seconds` : '1 minute',
+    retry: { initialInterval: timings ? `${timings.retrySeconds} seconds` : '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes },
+  })
+  const { dumpDatabase, verifyBackup } = proxyActivities<BackupActivities>({
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: timings ? `${timings.heartbeatSeconds} seconds` : '1 minute',
+    retry: { initialInterval: timings ? `${timings.retrySeconds} seconds` : '30 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 4, nonRetryableErrorTypes },
+  })
+  return { prepareBackup, recordBackupFailure, dumpDatabase, verifyBackup }
+}
 
 /**
  * Backs up one database and proves the backup by restoring it: prepare (version checks and
@@ -40,6 +46,7 @@ const { dumpDatabase, verifyBackup } = proxyActivities<BackupActivities>({
  */
 export async function backupWorkflow(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
   const info = workflowInfo()
+  const { prepareBackup, recordBackupFailure, dumpDatabase, verifyBackup } = backupActivities(input.timings)
   const run = {
     backupId: backupIdFromWorkflowId(info.workflowId),
     workflowId: info.workflowId,

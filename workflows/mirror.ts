@@ -2,6 +2,7 @@ import { continueAsNew, proxyActivities, upsertSearchAttributes, workflowInfo } 
 import type { MirrorActivities } from '../activities/mirror'
 import { addCounts, NO_MIRROR_COUNTS, type MirrorCounts, type MirrorRunStatus } from '../domain/mirror'
 import { OPS_STATUS } from '../domain/search-attributes'
+import type { ActivityTimings } from './definitions'
 
 export interface MirrorWorkflowInput {
   /** Objects a batch activity may read or copy; default 500. */
@@ -10,6 +11,8 @@ export interface MirrorWorkflowInput {
   scanLimit?: number
   /** Set by continue-as-new: where the listing goes on, and what the run counted so far. */
   resume?: { runId: string; startedAt: string; startAfter: string | null; counts: MirrorCounts }
+  /** Shorter activity timeouts; unset keeps the production ones. */
+  timings?: ActivityTimings
 }
 
 export interface MirrorRunResult extends MirrorCounts {
@@ -17,17 +20,23 @@ export interface MirrorRunResult extends MirrorCounts {
   note: string | null
 }
 
-// A batch lists up to scanLimit objects and hashes or copies up to batchSize of them. It
-// heartbeats after each page and after each object it reads.
-const { mirrorBatch } = proxyActivities<MirrorActivities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
-})
-const { finishMirrorRun } = proxyActivities<MirrorActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumAttempts: 10 },
-})
+/**
+ * Creates the mirror activity proxies with their timeouts and retries. A batch lists up to
+ * scanLimit objects and hashes or copies up to batchSize of them. It heartbeats after each
+ * page and after each object it reads.
+ */
+function mirrorActivities(timings: ActivityTimings | undefined) {
+  const { mirrorBatch } = proxyActivities<MirrorActivities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: timings ? `${timings.heartbeatSeconds} seconds` : '2 minutes',
+    retry: { initialInterval: timings ? `${timings.retrySeconds} seconds` : '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
+  })
+  const { finishMirrorRun } = proxyActivities<MirrorActivities>({
+    startToCloseTimeout: timings ? `${timings.shortActivitySeconds} seconds` : '1 minute',
+    retry: { initialInterval: timings ? `${timings.retrySeconds} seconds` : '2 seconds', maximumAttempts: 10 },
+  })
+  return { mirrorBatch, finishMirrorRun }
+}
 
 // Batches per workflow run before continue-as-new, so the history stays small at any size.
 const BATCHES_PER_HISTORY = 20
@@ -38,6 +47,7 @@ const BATCHES_PER_HISTORY = 20
  */
 export async function mirrorWorkflow(input: MirrorWorkflowInput = {}): Promise<MirrorRunResult> {
   const info = workflowInfo()
+  const { mirrorBatch, finishMirrorRun } = mirrorActivities(input.timings)
   const batchSize = input.batchSize ?? 500
   const scanLimit = input.scanLimit ?? 10_000
   const run = input.resume ?? { runId: info.firstExecutionRunId, startedAt: info.startTime.toISOString(), startAfter: null, counts: NO_MIRROR_COUNTS }
@@ -54,5 +64,5 @@ export async function mirrorWorkflow(input: MirrorWorkflowInput = {}): Promise<M
       return { ...counts, ...verdict }
     }
   }
-  return continueAsNew<typeof mirrorWorkflow>({ batchSize, scanLimit, resume: { ...run, startAfter, counts } })
+  return continueAsNew<typeof mirrorWorkflow>({ batchSize, scanLimit, timings: input.timings, resume: { ...run, startAfter, counts } })
 }
