@@ -81,7 +81,7 @@ describe('HTTP API', () => {
     const body = (await response.json()) as { workflowId: string }
 
     expect(response.status).toBe(202)
-    expect(body.workflowId).toMatch(new RegExp(`^backup-${app.name}-\\d{4}-\\d{2}-\\d{2}T`))
+    expect(body.workflowId).toMatch(new RegExp(`^backup-${app.name}-manual-\\d{4}-\\d{2}-\\d{2}T`))
     const handle = new Client({ connection }).workflow.getHandle(body.workflowId)
     const description = await handle.describe()
     await handle.terminate('test only checks that the workflow started')

@@ -36,7 +36,7 @@ describe('backup ids', () => {
   })
 
   it('drops milliseconds from manual workflow ids', () => {
-    expect(manualBackupWorkflowId('db', new Date('2026-12-04T10:02:08.707Z'))).toBe('backup-db-2026-12-04T10:02:08Z')
+    expect(manualBackupWorkflowId('db', new Date('2026-12-04T10:02:08.707Z'))).toBe('backup-db-manual-2026-12-04T10:02:08Z')
   })
 
   it('recovers the backup id from its manifest key', () => {
