@@ -18,6 +18,11 @@ export interface DrWorkflowInput {
    * (a killed worker), default 120. Tests shorten it.
    */
   restoreHeartbeatSeconds?: number
+  /**
+   * Seconds each short stage activity (probe, provision, verify) may run, default 120. A
+   * killed worker's attempt is counted lost only after this time. Tests shorten it.
+   */
+  quickActivitySeconds?: number
 }
 
 export const drStatusQuery = defineQuery<DrReport>('drStatus')

@@ -33,7 +33,6 @@ import { mirrorRestoreWorkflow } from './mirror-check'
 // runs once per call.
 const once = { maximumAttempts: 1, nonRetryableErrorTypes: [...NON_RETRYABLE_BACKUP_ERRORS] }
 
-const quick = proxyActivities<DrActivities>({ startToCloseTimeout: '2 minutes', retry: once })
 const deploy = proxyActivities<DrActivities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '1 minute', retry: once })
 // Reports and alerts must not fail the run when storage is down; they retry a few times.
 const bookkeeping = proxyActivities<DrActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3, initialInterval: '2 seconds' } })
@@ -55,6 +54,7 @@ export async function drRestoreWorkflow(input: DrWorkflowInput): Promise<DrRepor
     heartbeatTimeout: `${input.restoreHeartbeatSeconds ?? 120} seconds`,
     retry: once,
   })
+  const quick = proxyActivities<DrActivities>({ startToCloseTimeout: `${input.quickActivitySeconds ?? 120} seconds`, retry: once })
   const startedAt = info.startTime.getTime()
   const report = newDrReport({ workflowId: info.workflowId, runId: info.runId, reason: input.reason, requestedBy: input.requestedBy, targetDatabase: input.targetDatabase, startedAt: info.startTime.toISOString() })
   let decision: Decision | null = null

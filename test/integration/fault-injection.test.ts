@@ -124,7 +124,7 @@ describe('SIGKILL of the worker at seeded points', () => {
     const firstDate = Date.now() - 7_200_000
     // The DR run restores the newest verified backup, so one must exist before it starts.
     await (await client.workflow.start('backupWorkflow', { taskQueue, workflowId: manualBackupWorkflowId(app.name, new Date(firstDate)), args: [{ database: app.name, trigger: 'manual', timings: TIMINGS }] })).result()
-    let dr: WorkflowHandle = await startDr(client, { reason: 'fault injection', requestedBy: 'oncall@school.test', targetDatabase: drillDatabase, taskQueue, retryBackoffSeconds: 0, restoreHeartbeatSeconds: 3 })
+    let dr: WorkflowHandle = await startDr(client, { reason: 'fault injection', requestedBy: 'oncall@school.test', targetDatabase: drillDatabase, taskQueue, retryBackoffSeconds: 0, restoreHeartbeatSeconds: 3, quickActivitySeconds: 15 })
 
     // Each round kills the worker once, while a new backup, a new mirror run and a restore
     // attempt of the DR run are in flight, each at its own seeded point.
@@ -303,7 +303,7 @@ describe('SIGKILL of the worker at seeded points', () => {
           await decideWaitingRestore(handle, last)
         } else if (['succeeded', 'failed', 'aborted'].includes(report.status)) {
           await handle.result().catch(() => undefined)
-          handle = await startDr(client, { reason: 'fault injection, next run', requestedBy: 'oncall@school.test', targetDatabase: drillDatabase, taskQueue, retryBackoffSeconds: 0, restoreHeartbeatSeconds: 3 })
+          handle = await startDr(client, { reason: 'fault injection, next run', requestedBy: 'oncall@school.test', targetDatabase: drillDatabase, taskQueue, retryBackoffSeconds: 0, restoreHeartbeatSeconds: 3, quickActivitySeconds: 15 })
         }
       }
       await sleep(50)
