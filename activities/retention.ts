@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity'
 import type { Sql } from '../data/db'
-import { markPrimaryRemoved, pendingFileRemovals, purgeDocument, retentionRowsAfter, schoolToday, verdictOf } from '../data/retention'
+import { markPrimaryRemoved, pendingFileRemovals, purgeDocument, retentionRowsAfter, schoolToday, verdictOf, type PurgeContext, type PurgeOutcome } from '../data/retention'
 import { purgeStudent, studentRowsAfter, studentVerdictOf } from '../data/student-retention'
-import type { RetentionRules } from '../domain/retention'
+import type { RetentionRules, RetentionVerdict } from '../domain/retention'
 import { NO_RETENTION_COUNTS, type RetentionCounts } from '../domain/retention-runs'
 import type { DocumentStorage } from '../storage/document-storage'
 import type { ObjectStore } from '../storage/object-store'
@@ -46,27 +46,36 @@ export function createRetentionActivities(deps: RetentionDependencies) {
   }
 
   /**
-   * Judges up to `batchSize` documents after `afterId` and, when `purge` is set, purges the
-   * expired ones. Each purge re-reads its document under a lock, so a retry is safe.
+   * Judges a batch of rows and, when `purge` is set, purges the expired ones with `purgeOne`,
+   * which re-reads its row under a lock, so a retry is safe.
    */
-  async function runRetentionBatch(input: RetentionBatchInput & { purge: boolean }): Promise<RetentionBatchResult> {
-    const rows = await retentionRowsAfter(deps.catalog, input.schoolId, input.afterId, input.batchSize)
+  async function judgeBatch<Row extends { id: string }>(
+    input: RetentionBatchInput & { purge: boolean },
+    rows: Row[],
+    judge: (row: Row) => RetentionVerdict,
+    purgeOne: (id: string, context: PurgeContext) => Promise<PurgeOutcome>,
+  ): Promise<RetentionBatchResult> {
     const counts: RetentionCounts = { ...NO_RETENTION_COUNTS, expiredByClass: { ...NO_RETENTION_COUNTS.expiredByClass } }
     let purged = 0
 
     for (const row of rows) {
-      const verdict = verdictOf(row, deps.rules, input.asOf)
+      const verdict = judge(row)
       counts.evaluated++
       counts[verdict.status]++
       if (verdict.status !== 'expired') continue
       counts.expiredByClass[verdict.class]++
       if (!input.purge) continue
       const { workflowId, runId } = Context.current().info.workflowExecution!
-      const outcome = await purgeDocument(deps.catalog, input.schoolId, row.id, { rules: deps.rules, asOf: input.asOf, workflowId, runId })
-      if (outcome === 'purged') purged++
+      if ((await purgeOne(row.id, { rules: deps.rules, asOf: input.asOf, workflowId, runId })) === 'purged') purged++
       Context.current().heartbeat({ afterId: input.afterId, evaluated: counts.evaluated, purged })
     }
     return { counts, purged, lastId: rows.at(-1)?.id ?? input.afterId, done: rows.length < input.batchSize }
+  }
+
+  /** Judges up to `batchSize` documents after `afterId` and, when `purge` is set, purges the expired ones. */
+  async function runRetentionBatch(input: RetentionBatchInput & { purge: boolean }): Promise<RetentionBatchResult> {
+    const rows = await retentionRowsAfter(deps.catalog, input.schoolId, input.afterId, input.batchSize)
+    return judgeBatch(input, rows, (row) => verdictOf(row, deps.rules, input.asOf), (id, context) => purgeDocument(deps.catalog, input.schoolId, id, context))
   }
 
   /**
@@ -75,22 +84,7 @@ export function createRetentionActivities(deps: RetentionDependencies) {
    */
   async function runStudentRetentionBatch(input: RetentionBatchInput & { purge: boolean }): Promise<RetentionBatchResult> {
     const rows = await studentRowsAfter(deps.catalog, input.schoolId, input.afterId, input.batchSize)
-    const counts: RetentionCounts = { ...NO_RETENTION_COUNTS, expiredByClass: { ...NO_RETENTION_COUNTS.expiredByClass } }
-    let purged = 0
-
-    for (const row of rows) {
-      const verdict = studentVerdictOf(row, input.asOf)
-      counts.evaluated++
-      counts[verdict.status]++
-      if (verdict.status !== 'expired') continue
-      counts.expiredByClass[verdict.class]++
-      if (!input.purge) continue
-      const { workflowId, runId } = Context.current().info.workflowExecution!
-      const outcome = await purgeStudent(deps.catalog, input.schoolId, row.id, { rules: deps.rules, asOf: input.asOf, workflowId, runId })
-      if (outcome === 'purged') purged++
-      Context.current().heartbeat({ afterId: input.afterId, evaluated: counts.evaluated, purged })
-    }
-    return { counts, purged, lastId: rows.at(-1)?.id ?? input.afterId, done: rows.length < input.batchSize }
+    return judgeBatch(input, rows, (row) => studentVerdictOf(row, input.asOf), (id, context) => purgeStudent(deps.catalog, input.schoolId, id, context))
   }
 
   /**

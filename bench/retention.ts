@@ -1,8 +1,8 @@
 /**
  * Retention benchmark: `npm run bench:retention -- --help`. It generates school documents,
- * then counts the expired ones three ways in one run: one plain SQL query, the judging loop
- * the activities use (rows read in batches and judged in TypeScript), and the whole dry-run
- * workflow on a dev server. It prints documents judged per second for each and writes
+ * then counts the expired ones three ways in one run. The ways are one plain SQL query, the
+ * judging loop the activities use (rows read in batches and judged in TypeScript), and the
+ * whole dry-run workflow on a dev server. It prints documents judged per second for each and writes
  * bench/results/retention-latest.json.
  */
 import { Client, Connection } from '@temporalio/client'

@@ -145,8 +145,8 @@ export function judgeStudentRecord(student: { leftOn: string | null; documentsHe
 
 /**
  * Returns the start of the day a financial document's retention ends, for locking its file
- * in storage, or null for other classes: their end dates may move (a leaving date is set
- * later, a period is configured), and a lock cannot be shortened.
+ * in storage. Other classes get null, because their end dates may still move (a leaving date
+ * is set later, a period is configured) and a lock cannot be shortened.
  */
 export function financialLockUntil(category: DocumentCategory, documentDate: string, fiscalYearStartMonth: number, rules: RetentionRules): Date | null {
   if (rules[category].class !== 'financial') return null

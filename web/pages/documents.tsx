@@ -182,7 +182,9 @@ function uploadPage(page: Page, values: FormValues, errors: FieldErrors, message
 function detailPage(page: Page, deps: WebDependencies, document: ApiDocument, deleteError?: string, status: 200 | 400 | 409 = 200) {
   const canDelete = reachOf(page.caller.roles, documentPermission(document.category, 'write')) === 'all'
   const retention = document.retention
-  const ownerLink = document.ownerType === 'student' && document.ownerId ? `/app/students/${String(document.ownerId)}` : document.ownerType === 'staff' && document.ownerId ? `/app/staff/${String(document.ownerId)}` : null
+  const ownerPages = { student: '/app/students', staff: '/app/staff' } as Record<string, string>
+  const ownerPage = ownerPages[String(document.ownerType)]
+  const ownerLink = ownerPage && document.ownerId ? `${ownerPage}/${String(document.ownerId)}` : null
 
   return page.render(
     document.title,
