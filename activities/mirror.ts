@@ -6,7 +6,7 @@ import type { Sql } from '../data/db'
 import { judgeMirrorRun, NO_MIRROR_COUNTS, type MirrorCounts, type MirrorRunStatus } from '../domain/mirror'
 import type { ObjectStore, StoredObject } from '../storage/object-store'
 import { nonRetryable } from './failures'
-import { listBatch, listPages } from './mirror-listing'
+import { listBatch, listPagesInRanges } from './mirror-listing'
 
 export interface MirrorDependencies {
   catalog: Sql
@@ -15,9 +15,13 @@ export interface MirrorDependencies {
   mirror: ObjectStore | null
   /** Objects copied at once within a batch. */
   parallelism: number
+  /** Catalogued keys per listed range; default 1,000, one S3 request. */
+  keysPerRange?: number
 }
 
 const ATTEMPTS_PER_OBJECT = 3
+// Catalogued keys per listed range, so that a range of an unchanged bucket is one request.
+const DEFAULT_KEYS_PER_RANGE = 1_000
 // Differing keys a verification returns, so its result stays small.
 const MAX_EXAMPLES = 20
 
@@ -129,7 +133,8 @@ export function createMirrorActivities(options: MirrorDependencies) {
     let lastKey = input.startAfter
     let reads = 0
 
-    for await (const page of listPages(deps.primary, input.startAfter, scanLimit)) {
+    const boundaries = deps.primary.listsInRequests ? await rangeBoundaries(input.startAfter, scanLimit) : []
+    for await (const page of listPagesInRanges(deps.primary, input.startAfter, boundaries, scanLimit)) {
       const mirrored = await readCatalog(page)
       const selected = takeWithinLimits(page, mirrored, { reads: input.batchSize - reads, scanned: scanLimit - counts.scanned })
       reads += selected.filter((object) => mayHaveChanged(object, mirrored.get(object.key))).length
@@ -140,6 +145,22 @@ export function createMirrorActivities(options: MirrorDependencies) {
       if (selected.length < page.length || reads >= input.batchSize || counts.scanned >= scanLimit) return { counts, lastKey, done: false }
     }
     return { counts, lastKey, done: true }
+  }
+
+  /**
+   * Returns every 1,000th key (`keysPerRange`) the catalog holds after `startAfter`, within the next `limit`
+   * keys, in byte order as stores list them. The listing splits there into ranges it lists
+   * side by side, since the keys mirrored last time are the best guess at what is there now.
+   */
+  async function rangeBoundaries(startAfter: string | null, limit: number): Promise<string[]> {
+    const rows = await deps.catalog<{ key: string }[]>`
+      SELECT key FROM (
+        SELECT key, row_number() OVER (ORDER BY key COLLATE "C") AS position
+        FROM (SELECT key FROM mirror_object WHERE key COLLATE "C" > ${startAfter ?? ''} ORDER BY key COLLATE "C" LIMIT ${limit}) known
+      ) numbered
+      WHERE position % ${deps.keysPerRange ?? DEFAULT_KEYS_PER_RANGE} = 0
+      ORDER BY position`
+    return rows.map((row) => row.key)
   }
 
   async function readCatalog(page: StoredObject[]): Promise<Map<string, MirroredRow>> {

@@ -32,6 +32,12 @@ export interface ObjectStore {
   /** Lists objects whose key starts with the prefix, in key order (bytes of UTF-8). */
   list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject>
 
+  /**
+   * True where a listing is a series of requests, so that listings of several key ranges can
+   * run side by side (S3). The local store walks its whole folder for each listing instead.
+   */
+  readonly listsInRequests?: boolean
+
   /** Deletes an object; deleting an absent key succeeds. */
   delete(key: string): Promise<void>
 

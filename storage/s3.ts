@@ -46,6 +46,7 @@ const PROVIDER = 's3'
  */
 export class S3ObjectStore implements ObjectStore {
   readonly provider = PROVIDER
+  readonly listsInRequests = true
   private readonly client: S3Client
   private readonly signer: S3Client
   private readonly bucket: string

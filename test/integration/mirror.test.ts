@@ -1,11 +1,13 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils'
-import { Worker } from '@temporalio/worker'
+import { MockActivityEnvironment } from '@temporalio/testing'
+import { DefaultLogger, Worker } from '@temporalio/worker'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMirrorActivities, type MirrorBatchResult } from '../../activities/mirror'
 import { createApp } from '../../api/app'
 import { startMirror, startMirrorRestore, startMirrorVerify } from '../../client/mirror'
 import type { Config } from '../../config'
@@ -27,13 +29,18 @@ const FILES: Record<string, Buffer> = {
   'documents/payroll/april.pdf': Buffer.from('april payroll'),
 }
 
-/** Passes every call to a real store and counts how often each key is read. */
+/** Passes every call to a real store and counts how often each key is read and listings made. */
 class ReadCountingStore implements ObjectStore {
   readonly reads = new Map<string, number>()
   readonly provider: string
+  readonly listsInRequests?: boolean
+  listings = 0
+  openListings = 0
+  mostOpenListings = 0
 
   constructor(private readonly store: ObjectStore) {
     this.provider = store.provider
+    this.listsInRequests = store.listsInRequests
   }
 
   get(key: string) {
@@ -49,8 +56,14 @@ class ReadCountingStore implements ObjectStore {
     return this.store.stat(key)
   }
 
-  list(...args: Parameters<ObjectStore['list']>) {
-    return this.store.list(...args)
+  async *list(...args: Parameters<ObjectStore['list']>) {
+    this.listings++
+    this.mostOpenListings = Math.max(this.mostOpenListings, ++this.openListings)
+    try {
+      yield* this.store.list(...args)
+    } finally {
+      this.openListings--
+    }
   }
 
   delete(key: string) {
@@ -254,6 +267,51 @@ describe('mirror of a local folder', () => {
     expect(result.copied).toBe(25)
     expect(firstRun.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy()
     expect(await new LocalObjectStore(roots[1]!).stat('documents/notes/024.txt')).not.toBeNull()
+  })
+})
+
+describe('mirror listing split at catalogued keys', () => {
+  let app: TestApp
+  let primary: ReadCountingStore
+  let mirror: ObjectStore
+  const keyOf = (index: number) => `documents/notes/${String(index).padStart(3, '0')}.txt`
+
+  beforeAll(async () => {
+    app = await createTestApp()
+    primary = new ReadCountingStore(s3StoreFor(await createTestBucket()))
+    mirror = s3StoreFor(await createTestBucket())
+  })
+
+  afterAll(async () => {
+    await app?.cleanup()
+  })
+
+  // Ranges of ten catalogued keys instead of 1,000, so that 57 objects make six ranges.
+  const mirrorBatch = (): Promise<MirrorBatchResult> => {
+    const activities = createMirrorActivities({ catalog: app.sql, primary, mirror, parallelism: 4, keysPerRange: 10 })
+    return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') }).run(activities.mirrorBatch, { startAfter: null, batchSize: 500, scanLimit: 10_000 })
+  }
+
+  it('lists ranges side by side and misses no change', async () => {
+    for (let index = 0; index < 57; index++) await primary.put(keyOf(index), Readable.from([`note ${index}`]))
+    const first = await mirrorBatch()
+    primary.listings = 0
+    primary.mostOpenListings = 0
+    // The 10th and 20th keys are range boundaries; the new keys fall inside ranges and at both ends.
+    for (const removed of [9, 19, 33]) await primary.delete(keyOf(removed))
+    const added = ['documents/a.txt', 'documents/notes/004a.txt', 'documents/notes/025a.txt', 'documents/notes/zz.txt']
+    for (const key of added) await primary.put(key, Readable.from([`added ${key}`]))
+    for (const changed of [40, 50]) await primary.put(keyOf(changed), Readable.from([`note ${changed}, revised`]))
+
+    const second = await mirrorBatch()
+
+    expect(first.counts).toMatchObject({ scanned: 57, copied: 57 })
+    expect(second.counts).toMatchObject({ scanned: 58, copied: 6, skipped: 52, failed: 0 })
+    expect(second.done).toBe(true)
+    expect(primary.listings).toBe(6)
+    expect(primary.mostOpenListings).toBeGreaterThanOrEqual(2)
+    for (const key of added) expect((await readAll(await mirror.get(key))).toString()).toBe(`added ${key}`)
+    expect((await readAll(await mirror.get(keyOf(50)))).toString()).toBe('note 50, revised')
   })
 })
 
