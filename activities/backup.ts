@@ -167,6 +167,10 @@ export function createBackupActivities(deps: BackupActivityDependencies) {
       // The digest holds back its end until pg_dump exits 0, so a failed dump never becomes
       // an object in storage.
       const digest = new DigestStream({ settledBy: dump.done })
+      // Its error reaches this activity through the store's put and the dump's exit. Without a
+      // listener, an error raised before the store starts reading (a row count failing while
+      // PostgreSQL shuts down) would be an uncaught exception and end the worker.
+      digest.on('error', () => undefined)
       dump.stdout.on('error', (error) => digest.destroy(error))
       dump.stdout.pipe(digest)
 

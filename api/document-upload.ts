@@ -79,8 +79,7 @@ export async function storeDocumentUpload(
   const documentId = randomUUID()
   const key = documentKey({ schoolId: caller.schoolId, category: fields.category, documentId, fileName: upload.fileName })
 
-  // Read before the body starts flowing: an await between pipeInto and write would leave the
-  // meter's size error with no listener.
+  // The school's fiscal year dates a financial file's lock; it is read before the body flows.
   const [school] = await context.sql<{ month: number }[]>`SELECT fiscal_year_start_month AS month FROM school WHERE id = ${caller.schoolId}`
   const retainUntil = financialLockUntil(fields.category, fields.documentDate, Number(school?.month ?? 1), context.retentionRules) ?? undefined
 

@@ -114,8 +114,14 @@ export class UploadMeter extends Transform {
   }
 }
 
-/** Pipes the source through the transform, passing the source's errors on to it. */
+/**
+ * Pipes the source through the transform, passing the source's errors on to it. The reader of
+ * the transform gets those errors through its own pipeline, even when it attaches after them
+ * (a store that creates a folder first), so the transform's own listener only keeps an early
+ * error from being an uncaught exception.
+ */
 export function pipeInto<T extends Transform>(source: Readable, transform: T): T {
   source.once('error', (error) => transform.destroy(error))
+  transform.on('error', () => undefined)
   return source.pipe(transform)
 }
