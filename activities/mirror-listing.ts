@@ -7,9 +7,27 @@ const MAX_PAGE_SIZE = 1_000
 // Stretches of the key space listed at once, as many as rclone's default checkers.
 const LISTING_LANES = 8
 
-/** Compares keys byte by byte, the order every store lists them in. */
+/**
+ * Moves a UTF-16 code unit to where its character sorts in UTF-8: U+E000 to U+FFFF go below
+ * the surrogates, which stand for U+10000 and above.
+ */
+function byteRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800
+  return unit >= 0xd800 ? unit + 0x2000 : unit
+}
+
+/** Compares keys in the byte order of their UTF-8, the order every store lists them in. */
+export function compareKeys(a: string, b: string): number {
+  const length = Math.min(a.length, b.length)
+  for (let index = 0; index < length; index++) {
+    const difference = byteRank(a.charCodeAt(index)) - byteRank(b.charCodeAt(index))
+    if (difference !== 0) return difference
+  }
+  return a.length - b.length
+}
+
 function keyAfter(key: string, cursor: string | null): boolean {
-  return cursor === null || Buffer.compare(Buffer.from(key), Buffer.from(cursor)) > 0
+  return cursor === null || compareKeys(key, cursor) > 0
 }
 
 function isMirrored(key: string, cursor: string | null): boolean {

@@ -119,6 +119,34 @@ describe('S3 object store on versitygw', () => {
     expect((await fetch(longer)).status).toBe(403)
   })
 
+  it('lists XML-special keys with size, time and ETag', async () => {
+    const keys = ['xml/a&b <c>.pdf', "xml/it's \"quoted\".pdf", 'xml/tab\there.pdf', 'xml/\u{1f600} &amp; done.pdf']
+    for (const key of keys) await store.put(key, Readable.from([Buffer.from(key)]))
+    const heads = await Promise.all(keys.map((key) => store.stat(key)))
+
+    const listed = []
+    for await (const object of store.list('xml/', { pageSize: 1 })) listed.push(object)
+
+    expect(listed.map((object) => object.key).sort()).toEqual([...keys].sort())
+    for (const object of listed) {
+      const head = heads.find((entry) => entry?.key === object.key)
+      expect(object.sizeBytes).toBe(Buffer.byteLength(object.key))
+      expect(object.modifiedAt.getTime()).toBe(head?.modifiedAt.getTime())
+      expect(object.etag).toMatch(/^"[0-9a-f]{32}"$/)
+    }
+  })
+
+  it('reports a refused listing as unavailable', async () => {
+    const wrongSecret = s3StoreFor({ ...(await createTestBucket()), secretAccessKey: 'not-the-secret' })
+
+    const failure = await (async () => {
+      for await (const object of wrongSecret.list('')) return object
+    })().catch((error: unknown) => error)
+
+    expect(failure).toBeInstanceOf(ProviderUnavailableError)
+    expect((failure as Error).message).toMatch(/HTTP 403 SignatureDoesNotMatch/)
+  })
+
   it('reports a missing key as not found', async () => {
     await expect(store.get(keyOf('absent.pdf'))).rejects.toBeInstanceOf(ObjectNotFoundError)
   })
