@@ -12,7 +12,7 @@ import { findBackup } from '../data/backup-catalog'
 import { connectDatabase, withDatabase, type Sql } from '../data/db'
 import { listManifests, readManifest } from '../storage/backup-manifests'
 import { InvalidObjectKeyError, ObjectNotFoundError, type ObjectStore } from '../storage/object-store'
-import { isProtectedDatabase, recreateDatabase } from './databases'
+import { dropDatabase, isProtectedDatabase, recreateDatabase } from './databases'
 import { nonRetryable } from './failures'
 import { captureTool, libpqEnvironment, runTool } from './postgres-tools'
 import { countTableRowsInParallel } from './row-counts'
@@ -54,6 +54,23 @@ export interface RestoreResult {
   durationMs: number
 }
 
+/** A backup as a local file, with the SHA-256 check that may still be running on it. */
+interface LocalBackupFile {
+  path: string
+  /** True when the file is the store's own, linked under a pinned name, rather than a download. */
+  pinned: boolean
+  verified: Promise<void>
+}
+
+/**
+ * Names the database a restore into `target` fills before it takes the target's place. The
+ * name depends only on the target, so a retry drops what a killed attempt left behind.
+ */
+export function stagingDatabaseName(target: string): string {
+  const readable = target.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 36)
+  return `${readable}_restoring_${createHash('sha256').update(target).digest('hex').slice(0, 12)}`
+}
+
 /** Prefix of the temporary folders that restores download backups into. */
 export const RESTORE_WORK_DIR_PREFIX = 'school-ops-restore-'
 
@@ -61,7 +78,7 @@ export const RESTORE_WORK_DIR_PREFIX = 'school-ops-restore-'
  * Creates an empty temporary folder for a restore into a target. Its name depends only on the
  * target, so the next restore into it on this machine, such as the retry of an attempt killed
  * with its worker, removes what that attempt left behind. Two restores into one target at a
- * time would break each other anyway, because each drops and recreates the database.
+ * time would break each other anyway, because each drops and recreates the staging database.
  */
 async function freshWorkDir(targetDatabase: string): Promise<string> {
   const suffix = createHash('sha256').update(targetDatabase).digest('hex').slice(0, 16)
@@ -100,26 +117,22 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     checkSource(manifest, request, deps.liveDatabases)
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     const workDir = await freshWorkDir(request.targetDatabase)
+    const staging = stagingDatabaseName(request.targetDatabase)
     let pinned: string | null = null
 
     try {
-      // Everything that can reject the backup runs before the target is touched, so a
-      // corrupt backup never leaves the target empty.
+      await checkReplaceable(admin, request)
+      // The backup goes into a staging database, which replaces the target only once the
+      // restore and the backup's SHA-256 check both succeeded. So a corrupt backup or a failed
+      // restore leaves the target as it was, and the check can run beside pg_restore.
+      const creating = recreateDatabase(admin, staging, request.template)
+      creating.catch(() => undefined)
       const backupFile = await localBackupFile(manifest, workDir)
       pinned = backupFile.pinned ? backupFile.path : null
-      const file = backupFile.path
-      const listing = listArchive(manifest, file)
-      // A wrong checksum is the error to report, so the listing's failure waits for the check.
-      listing.catch(() => undefined)
-      await backupFile.verified
-      const itemsTotal = await listing
-      await checkReplaceable(admin, request)
-
-      // Starting from an empty database makes a retried attempt independent of the last one.
-      await recreateDatabase(admin, request.targetDatabase, request.template)
-      await markRestored(admin, request.targetDatabase, manifest.backupId)
-      const ignoredErrors = await runRestore(manifest, file, request.targetDatabase, itemsTotal)
-      const counts = await countRows(request.targetDatabase)
+      const [itemsTotal] = await Promise.all([listArchiveUnlessCorrupt(manifest, backupFile), creating])
+      const ignoredErrors = await restoreWhileVerifying(manifest, backupFile, staging, itemsTotal)
+      const counts = await countRows(staging)
+      await replaceTarget(admin, staging, request.targetDatabase, manifest.backupId)
       const mismatches = compareRowCounts(manifest.tables, counts)
 
       const result: RestoreResult = {
@@ -134,11 +147,50 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       }
       Context.current().log.info('backup restored', { ...result, ignoredErrors: ignoredErrors.length })
       return result
+    } catch (error) {
+      await dropDatabase(admin, staging).catch((dropError: unknown) =>
+        Context.current().log.warn('staging database of a failed restore not dropped', { staging, error: (dropError as Error).message }),
+      )
+      throw error
     } finally {
       await rm(workDir, { recursive: true, force: true })
       if (pinned) await rm(pinned, { force: true })
       await admin.end()
     }
+  }
+
+  /** Lists the archive's items; when that fails, a wrong checksum is the error to report. */
+  async function listArchiveUnlessCorrupt(manifest: BackupManifest, backupFile: LocalBackupFile): Promise<number> {
+    try {
+      return await listArchive(manifest, backupFile.path)
+    } catch (error) {
+      await backupFile.verified
+      throw error
+    }
+  }
+
+  /**
+   * Runs pg_restore into the staging database while the backup's SHA-256 is checked, stops it
+   * when the check fails, and reports the failed check before any error of pg_restore.
+   */
+  async function restoreWhileVerifying(manifest: BackupManifest, backupFile: LocalBackupFile, staging: string, itemsTotal: number): Promise<RestoreError[]> {
+    const corrupt = new AbortController()
+    backupFile.verified.catch(() => corrupt.abort())
+    const signal = AbortSignal.any([Context.current().cancellationSignal, corrupt.signal])
+
+    const [restored, verified] = await Promise.allSettled([runRestore(manifest, backupFile.path, staging, itemsTotal, signal), backupFile.verified])
+    if (verified.status === 'rejected') throw verified.reason
+    if (restored.status === 'rejected') throw restored.reason
+    return restored.value
+  }
+
+  /** Marks the staging database as a restore's and puts it in the target's place. */
+  async function replaceTarget(admin: Sql, staging: string, target: string, backupId: string): Promise<void> {
+    await markRestored(admin, staging, backupId)
+    await dropDatabase(admin, target)
+    // Renaming needs the database to itself; autovacuum may have started on the fresh tables.
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${staging} AND pid <> pg_backend_pid()`
+    await admin`ALTER DATABASE ${admin(staging)} RENAME TO ${admin(target)}`
   }
 
   /**
@@ -212,7 +264,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
    * and `verified` settles with the check. Other stores are downloaded into `workDir` through
    * the check, which has settled on return.
    */
-  async function localBackupFile(manifest: BackupManifest, workDir: string): Promise<{ path: string; pinned: boolean; verified: Promise<void> }> {
+  async function localBackupFile(manifest: BackupManifest, workDir: string): Promise<LocalBackupFile> {
     if (deps.storage.pinFile) {
       const path = await deps.storage.pinFile(manifest.objectKey)
       const verified = checkDigest(manifest, 'verifying', createReadStream(path), discard())
@@ -245,13 +297,13 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     }
   }
 
-  async function runRestore(manifest: BackupManifest, file: string, target: string, itemsTotal: number): Promise<RestoreError[]> {
+  async function runRestore(manifest: BackupManifest, file: string, target: string, itemsTotal: number, signal: AbortSignal): Promise<RestoreError[]> {
     const context = Context.current()
     const env = libpqEnvironment(deps.serverUrl, target)
 
     if (manifest.format === 'plain') {
       context.heartbeat({ phase: 'restoring' })
-      const psql = runTool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { env, signal: context.cancellationSignal })
+      const psql = runTool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { env, signal })
       psql.stdin.end()
       psql.stdout.resume()
       await psql.done
@@ -266,7 +318,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       {
         env,
         acceptExitCodes: [1],
-        signal: context.cancellationSignal,
+        signal,
         // An estimate: pg_restore logs one of these lines for most, not all, items.
         onStderrLine: (line) => {
           if (/^pg_restore: (creating|processing data|finished item|executing)/.test(line)) {

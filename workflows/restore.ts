@@ -16,8 +16,9 @@ const { restoreBackup } = proxyActivities<RestoreActivities>({
 })
 
 /**
- * Restores one backup into a target database: drop, create, `pg_restore -j`, row counts
- * compared with the backup's snapshot. Each retry starts again from an empty database.
+ * Restores one backup into a target database: `pg_restore -j` into a new staging database,
+ * row counts compared with the backup's snapshot, then the staging database replaces the
+ * target. Each retry starts again from an empty staging database.
  */
 export async function restoreWorkflow(request: RestoreRequest): Promise<RestoreResult> {
   upsertSearchAttributes([{ key: OPS_STATUS, value: 'restoring' }])

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findBackup } from '../../data/backup-catalog'
 import { connectDatabase, withDatabase } from '../../data/db'
+import { stagingDatabaseName } from '../../activities/restore'
 import { LocalObjectStore } from '../../storage/local'
 import { backupActivities, dumpWithActivities, restoreActivities, runActivity } from '../activity-support'
 import { createDatabase, createTestApp, dropDatabase, onServer, SERVER_URL, uniqueName, type TestApp } from '../support'
@@ -15,6 +16,11 @@ async function onDatabase<T>(database: string, work: (sql: ReturnType<typeof con
   } finally {
     await sql.end()
   }
+}
+
+async function databaseExists(name: string): Promise<boolean> {
+  const rows = await onServer((sql) => sql`SELECT 1 FROM pg_database WHERE datname = ${name}`)
+  return rows.length > 0
 }
 
 /** Lists the files a restore pinned in the local store and did not remove. */
@@ -132,6 +138,7 @@ describe('restore activity', () => {
 
     expect(failure.type).toBe('BackupNotRestorable')
     expect(failure.message).toContain('relation "clash" already exists')
+    expect(await databaseExists(stagingDatabaseName(target))).toBe(false)
     expect(retried.rowCountMismatch).toBeNull()
     expect(retried.ignoredErrors).toEqual([])
   })
@@ -204,6 +211,33 @@ describe('restore activity', () => {
     expect(failure.type).toBe('BackupNotRestorable')
     expect(Number(row?.n)).toBe(7)
     expect(await pinnedFiles(app.storageRoot)).toEqual([])
+  })
+
+  it('stops a restore whose checksum check fails alongside', async () => {
+    const source = await database('swap_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE TABLE t (id int)`
+      await sql`INSERT INTO t SELECT generate_series(1, 7)`
+    })
+    const backups = backupActivities(app.sql, storage, [source])
+    const good = await dumpWithActivities(backups, source)
+    await onDatabase(source, (sql) => sql`INSERT INTO t VALUES (8)`)
+    const swapped = await dumpWithActivities(backups, source)
+    // A readable archive with other bytes than its manifest records, so pg_restore runs.
+    await storage.put(swapped.objectKey, await storage.get(good.objectKey))
+    const target = uniqueName('swap_dst')
+    created.push(target)
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+    await runActivity(restore, { backupId: good.backupId, targetDatabase: target, force: false })
+    await onDatabase(target, (sql) => sql`INSERT INTO t VALUES (100)`)
+
+    const failure = await rejection(runActivity(restore, { backupId: swapped.backupId, targetDatabase: target, force: false }))
+    const [row] = await onDatabase(target, (sql) => sql<{ n: string }[]>`SELECT count(*) AS n FROM t`)
+
+    expect(failure.type).toBe('BackupNotRestorable')
+    expect(failure.message).toMatch(/has SHA-256 [0-9a-f]{64} but its manifest records/)
+    expect(Number(row?.n)).toBe(8)
+    expect(await databaseExists(stagingDatabaseName(target))).toBe(false)
   })
 
   it('finds a backup in storage when the catalog lacks it', async () => {
