@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { compareRowCounts, databaseName, describeMismatches, type BackupManifest } from '../domain/backup'
-import { classifyRestoreErrors, type RestoreError } from '../domain/restore'
+import { classifyRestoreErrors, loadedTable, parseArchiveListing, type ArchiveListing, type RestoreError } from '../domain/restore'
 import { findBackup } from '../data/backup-catalog'
 import { connectDatabase, withDatabase, type Sql } from '../data/db'
 import { listManifests, readManifest } from '../storage/backup-manifests'
@@ -15,7 +15,7 @@ import { InvalidObjectKeyError, ObjectNotFoundError, type ObjectStore } from '..
 import { dropDatabase, isProtectedDatabase, recreateDatabase } from './databases'
 import { nonRetryable } from './failures'
 import { captureTool, libpqEnvironment, runTool } from './postgres-tools'
-import { countTableRowsInParallel } from './row-counts'
+import { countWhileLoading } from './row-counts'
 import { DigestStream } from './stream-digest'
 
 export interface RestoreActivityDependencies {
@@ -129,9 +129,8 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       creating.catch(() => undefined)
       const backupFile = await localBackupFile(manifest, workDir)
       pinned = backupFile.pinned ? backupFile.path : null
-      const [itemsTotal] = await Promise.all([listArchiveUnlessCorrupt(manifest, backupFile), creating])
-      const ignoredErrors = await restoreWhileVerifying(manifest, backupFile, staging, itemsTotal)
-      const counts = await countRows(staging)
+      const [listing] = await Promise.all([listArchiveUnlessCorrupt(manifest, backupFile), creating])
+      const { ignoredErrors, counts } = await restoreAndCount(manifest, backupFile, staging, listing)
       await replaceTarget(admin, staging, request.targetDatabase, manifest.backupId)
       const mismatches = compareRowCounts(manifest.tables, counts)
 
@@ -160,7 +159,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
   }
 
   /** Lists the archive's items; when that fails, a wrong checksum is the error to report. */
-  async function listArchiveUnlessCorrupt(manifest: BackupManifest, backupFile: LocalBackupFile): Promise<number> {
+  async function listArchiveUnlessCorrupt(manifest: BackupManifest, backupFile: LocalBackupFile): Promise<ArchiveListing> {
     try {
       return await listArchive(manifest, backupFile.path)
     } catch (error) {
@@ -171,17 +170,25 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
 
   /**
    * Runs pg_restore into the staging database while the backup's SHA-256 is checked, stops it
-   * when the check fails, and reports the failed check before any error of pg_restore.
+   * when the check fails, and reports the failed check before any error of pg_restore. Each
+   * table is counted as soon as its data is loaded, so most counting overlaps the restore.
    */
-  async function restoreWhileVerifying(manifest: BackupManifest, backupFile: LocalBackupFile, staging: string, itemsTotal: number): Promise<RestoreError[]> {
+  async function restoreAndCount(manifest: BackupManifest, backupFile: LocalBackupFile, staging: string, listing: ArchiveListing) {
     const corrupt = new AbortController()
     backupFile.verified.catch(() => corrupt.abort())
     const signal = AbortSignal.any([Context.current().cancellationSignal, corrupt.signal])
+    // Nothing else writes to the staging database, so its tables are counted side by side.
+    const restored = connectDatabase(withDatabase(deps.serverUrl, staging), { max: deps.jobs })
+    const counter = countWhileLoading(restored, deps.jobs)
 
-    const [restored, verified] = await Promise.allSettled([runRestore(manifest, backupFile.path, staging, itemsTotal, signal), backupFile.verified])
-    if (verified.status === 'rejected') throw verified.reason
-    if (restored.status === 'rejected') throw restored.reason
-    return restored.value
+    try {
+      const [outcome, verified] = await Promise.allSettled([runRestore(manifest, backupFile.path, staging, listing, signal, counter.loaded), backupFile.verified])
+      if (verified.status === 'rejected') throw verified.reason
+      if (outcome.status === 'rejected') throw outcome.reason
+      return { ignoredErrors: outcome.value, counts: await counter.finish() }
+    } finally {
+      await restored.end()
+    }
   }
 
   /** Marks the staging database as a restore's and puts it in the target's place. */
@@ -230,11 +237,10 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
   }
 
   /** Lists a custom-format archive's items, which also proves pg_restore can read it. */
-  async function listArchive(manifest: BackupManifest, file: string): Promise<number> {
-    if (manifest.format !== 'custom') return 0
+  async function listArchive(manifest: BackupManifest, file: string): Promise<ArchiveListing> {
+    if (manifest.format !== 'custom') return { itemsTotal: 0, tableData: new Map() }
     try {
-      const listing = await captureTool('pg_restore', ['--list', file], libpqEnvironment(deps.serverUrl))
-      return listing.split('\n').filter((line) => /^\d+;/.test(line)).length
+      return parseArchiveListing(await captureTool('pg_restore', ['--list', file], libpqEnvironment(deps.serverUrl)))
     } catch (error) {
       throw nonRetryable('BackupNotRestorable', `pg_restore cannot read backup ${manifest.backupId}: ${(error as Error).message}`)
     }
@@ -297,7 +303,14 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     }
   }
 
-  async function runRestore(manifest: BackupManifest, file: string, target: string, itemsTotal: number, signal: AbortSignal): Promise<RestoreError[]> {
+  async function runRestore(
+    manifest: BackupManifest,
+    file: string,
+    target: string,
+    listing: ArchiveListing,
+    signal: AbortSignal,
+    onTableLoaded: (schema: string, table: string) => Promise<void>,
+  ): Promise<RestoreError[]> {
     const context = Context.current()
     const env = libpqEnvironment(deps.serverUrl, target)
 
@@ -322,9 +335,11 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
         // An estimate: pg_restore logs one of these lines for most, not all, items.
         onStderrLine: (line) => {
           if (/^pg_restore: (creating|processing data|finished item|executing)/.test(line)) {
-            itemsDone = Math.min(itemsDone + 1, itemsTotal)
-            context.heartbeat({ phase: 'restoring', itemsDone, itemsTotal })
+            itemsDone = Math.min(itemsDone + 1, listing.itemsTotal)
+            context.heartbeat({ phase: 'restoring', itemsDone, itemsTotal: listing.itemsTotal })
           }
+          const loaded = loadedTable(line, listing)
+          if (loaded) void onTableLoaded(loaded.schema, loaded.table)
         },
       },
     )
@@ -342,16 +357,6 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       throw new Error(message)
     }
     return errors.ignorable
-  }
-
-  async function countRows(target: string) {
-    // Nothing else writes to the fresh restore yet, so its tables are counted side by side.
-    const restored = connectDatabase(withDatabase(deps.serverUrl, target), { max: deps.jobs })
-    try {
-      return await countTableRowsInParallel(restored, deps.jobs)
-    } finally {
-      await restored.end()
-    }
   }
 
   return { restoreBackup }

@@ -67,3 +67,41 @@ export function parseRestoreErrors(stderr: string): RestoreError[] {
 
   return errors
 }
+
+/** The items `pg_restore --list` reports for an archive. */
+export interface ArchiveListing {
+  itemsTotal: number
+  /** "schema table" of each table's data item, by the item's dump id. */
+  tableData: Map<number, string>
+}
+
+/**
+ * Reads `pg_restore --list` output. Its lines are `id; catalog oid TYPE schema name owner`,
+ * unquoted, so the schema and table stay together here and are split once pg_restore names
+ * the table alone (see loadedTable).
+ */
+export function parseArchiveListing(listing: string): ArchiveListing {
+  const tableData = new Map<number, string>()
+  let itemsTotal = 0
+  for (const line of listing.split('\n')) {
+    if (!/^\d+;/.test(line)) continue
+    itemsTotal++
+    const data = /^(\d+); \d+ \d+ TABLE DATA (.+) \S+$/.exec(line)
+    if (data) tableData.set(Number(data[1]), data[2]!)
+  }
+  return { itemsTotal, tableData }
+}
+
+/**
+ * Returns the table whose data a `pg_restore --verbose` line of a parallel restore reports as
+ * loaded (`finished item 3349 TABLE DATA attendance`), or null for any other line or a table
+ * the listing cannot place.
+ */
+export function loadedTable(line: string, listing: ArchiveListing): { schema: string; table: string } | null {
+  const finished = /^pg_restore: finished item (\d+) TABLE DATA (.+)$/.exec(line)
+  if (!finished) return null
+  const table = finished[2]!
+  const schemaAndTable = listing.tableData.get(Number(finished[1]))
+  if (!schemaAndTable?.endsWith(` ${table}`)) return null
+  return { schema: schemaAndTable.slice(0, -(table.length + 1)), table }
+}
