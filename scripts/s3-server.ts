@@ -31,7 +31,8 @@ export async function startS3Server(options: { binary: string; port: number; roo
   if (options.versioningDir) mkdirSync(options.versioningDir, { recursive: true })
   const child = spawn(
     options.binary,
-    ['--access', options.accessKeyId, '--secret', options.secretAccessKey, '--port', `127.0.0.1:${options.port}`, '--quiet', 'posix', ...versioning, options.root],
+    // versitygw closes each connection after one request unless told otherwise; S3 keeps them open.
+    ['--access', options.accessKeyId, '--secret', options.secretAccessKey, '--port', `127.0.0.1:${options.port}`, '--keep-alive', '--quiet', 'posix', ...versioning, options.root],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   let stderr = ''
