@@ -118,6 +118,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     const workDir = await freshWorkDir(request.targetDatabase)
     const staging = stagingDatabaseName(request.targetDatabase)
+    const replacing = { targetDropped: false }
     let pinned: string | null = null
 
     try {
@@ -131,7 +132,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       pinned = backupFile.pinned ? backupFile.path : null
       const [itemsTotal] = await Promise.all([listArchiveUnlessCorrupt(manifest, backupFile), creating])
       const { ignoredErrors, counts } = await restoreAndCount(manifest, backupFile, staging, itemsTotal, admin)
-      await replaceTarget(admin, staging, request.targetDatabase, manifest.backupId)
+      await replaceTarget(admin, staging, request.targetDatabase, manifest.backupId, replacing)
       const mismatches = compareRowCounts(manifest.tables, counts)
 
       const result: RestoreResult = {
@@ -147,6 +148,11 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       Context.current().log.info('backup restored', { ...result, ignoredErrors: ignoredErrors.length })
       return result
     } catch (error) {
+      if (replacing.targetDropped) {
+        // The staging database holds the whole restore now; a retry drops it and starts over.
+        Context.current().log.error('target dropped but the staging database not renamed to it', { staging, target: request.targetDatabase, error: (error as Error).message })
+        throw error
+      }
       await dropDatabase(admin, staging).catch((dropError: unknown) =>
         Context.current().log.warn('staging database of a failed restore not dropped', { staging, error: (dropError as Error).message }),
       )
@@ -193,9 +199,10 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
   }
 
   /** Marks the staging database as a restore's and puts it in the target's place. */
-  async function replaceTarget(admin: Sql, staging: string, target: string, backupId: string): Promise<void> {
+  async function replaceTarget(admin: Sql, staging: string, target: string, backupId: string, replacing: { targetDropped: boolean }): Promise<void> {
     await markRestored(admin, staging, backupId)
     await dropDatabase(admin, target)
+    replacing.targetDropped = true
     // Renaming needs the database to itself; autovacuum may have started on the fresh tables.
     await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${staging} AND pid <> pg_backend_pid()`
     await admin`ALTER DATABASE ${admin(staging)} RENAME TO ${admin(target)}`

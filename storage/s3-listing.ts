@@ -46,6 +46,8 @@ function elementText(xml: string, tag: string, from = 0, to = xml.length): strin
  * on each page of 1,000 keys against versitygw, which made up half of an unchanged mirror run.
  */
 export function parseListPage(xml: string): ListPage {
+  // A proxy's or login page's 200 must not read as an empty bucket.
+  if (!/<ListBucketResult[\s>]/.test(xml)) throw new Error(`the list response is not a ListBucketResult: ${xml.slice(0, 120)}`)
   const objects: StoredObject[] = []
   let at = xml.indexOf('<Contents>')
 
@@ -67,6 +69,7 @@ export function parseListPage(xml: string): ListPage {
 
   const truncated = elementText(xml, 'IsTruncated') === 'true'
   const token = elementText(xml, 'NextContinuationToken')
+  if (truncated && !token) throw new Error('the list response is truncated but has no NextContinuationToken')
   return { objects, nextToken: truncated && token ? unescapeXml(token) : undefined }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
 import { Readable } from 'node:stream'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { documentKey } from '../../domain/storage-keys'
 import { ObjectNotFoundError, ProviderUnavailableError } from '../../storage/object-store'
 import type { S3ObjectStore } from '../../storage/s3'
@@ -158,6 +159,35 @@ describe('S3 object store on versitygw', () => {
 
     expect(failure).toBeInstanceOf(ProviderUnavailableError)
     expect((failure as ProviderUnavailableError).provider).toBe('s3')
+  })
+})
+
+describe('S3 listing behind a page that is not S3', () => {
+  let server: Server
+  let endpoint: string
+
+  beforeAll(async () => {
+    // Answers every request with 200 and a sign-in page, as a proxy in front of a bucket might.
+    server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>'))
+    const port = await freePort()
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    endpoint = `http://127.0.0.1:${port}`
+  })
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  it('reports the page as unavailable, not as an empty bucket', async () => {
+    const store = s3StoreFor({ bucket: 'documents', endpoint, accessKeyId: 'a', secretAccessKey: 'b' })
+
+    const failure = await (async () => {
+      for await (const object of store.list('')) return object
+      return 'listed nothing'
+    })().catch((error: unknown) => error)
+
+    expect(failure).toBeInstanceOf(ProviderUnavailableError)
+    expect((failure as Error).message).toMatch(/not a ListBucketResult/)
   })
 })
 

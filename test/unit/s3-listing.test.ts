@@ -40,6 +40,15 @@ describe('ListObjectsV2 response reader', () => {
     expect(parseListPage(page('')).objects).toEqual([])
   })
 
+  it('refuses a 200 page that is no listing', () => {
+    expect(() => parseListPage('<html><body>Gateway login</body></html>')).toThrow(/not a ListBucketResult/)
+    expect(() => parseListPage('OK')).toThrow(/not a ListBucketResult/)
+  })
+
+  it('refuses a truncated page without a token', () => {
+    expect(() => parseListPage(page(contents('a'), '<IsTruncated>true</IsTruncated>'))).toThrow(/no NextContinuationToken/)
+  })
+
   it('refuses a response cut inside an entry', () => {
     expect(() => parseListPage(page('<Contents><Key>a</Key><Size>1</Size>'))).toThrow(/ends inside a <Contents> element/)
   })
