@@ -78,7 +78,7 @@ export async function* listPages(store: ObjectStore, startAfter: string | null, 
 
 /**
  * Lists the objects after `startAfter` in key order, split at `boundaries` (ascending keys,
- * such as every 1,000th key the catalog holds) into ranges that are listed up to eight at a
+ * such as every 1,000th key in the catalog) into ranges that are listed up to eight at a
  * time. The last range runs to the end of the listing. Without boundaries this is `listPages`.
  */
 export async function* listPagesInRanges(store: ObjectStore, startAfter: string | null, boundaries: string[], pageSize: number): AsyncGenerator<StoredObject[]> {

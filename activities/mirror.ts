@@ -148,7 +148,7 @@ export function createMirrorActivities(options: MirrorDependencies) {
   }
 
   /**
-   * Returns every 1,000th key (`keysPerRange`) the catalog holds after `startAfter`, within the next `limit`
+   * Returns every 1,000th key (`keysPerRange`) in the catalog after `startAfter`, within the next `limit`
    * keys, in byte order as stores list them. The listing splits there into ranges it lists
    * side by side, since the keys mirrored last time are the best guess at what is there now.
    */

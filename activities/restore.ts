@@ -116,23 +116,15 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     const manifest = await resolveBackup(request)
     checkSource(manifest, request, deps.liveDatabases)
     const admin = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
-    const workDir = await freshWorkDir(request.targetDatabase)
     const staging = stagingDatabaseName(request.targetDatabase)
-    const replacing = { targetDropped: false }
-    let pinned: string | null = null
 
     try {
       await checkReplaceable(admin, request)
       // The backup goes into a staging database, which replaces the target only once the
       // restore and the backup's SHA-256 check both succeeded. So a corrupt backup or a failed
       // restore leaves the target as it was, and the check can run beside pg_restore.
-      const creating = recreateDatabase(admin, staging, request.template)
-      creating.catch(() => undefined)
-      const backupFile = await localBackupFile(manifest, workDir)
-      pinned = backupFile.pinned ? backupFile.path : null
-      const [itemsTotal] = await Promise.all([listArchiveUnlessCorrupt(manifest, backupFile), creating])
-      const { ignoredErrors, counts } = await restoreAndCount(manifest, backupFile, staging, itemsTotal, admin)
-      await replaceTarget(admin, staging, request.targetDatabase, manifest.backupId, replacing)
+      const { ignoredErrors, counts } = await fillStaging(manifest, request, admin, staging)
+      await replaceTarget(admin, staging, request.targetDatabase, manifest.backupId)
       const mismatches = compareRowCounts(manifest.tables, counts)
 
       const result: RestoreResult = {
@@ -147,20 +139,34 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       }
       Context.current().log.info('backup restored', { ...result, ignoredErrors: ignoredErrors.length })
       return result
+    } finally {
+      await admin.end()
+    }
+  }
+
+  /**
+   * Creates the staging database, restores the backup into it and counts its rows. On any
+   * failure the staging database is dropped; the backup file is removed either way.
+   */
+  async function fillStaging(manifest: BackupManifest, request: RestoreRequest, admin: Sql, staging: string) {
+    const workDir = await freshWorkDir(request.targetDatabase)
+    let pinned: string | null = null
+
+    try {
+      const creating = recreateDatabase(admin, staging, request.template)
+      creating.catch(() => undefined)
+      const backupFile = await localBackupFile(manifest, workDir)
+      pinned = backupFile.pinned ? backupFile.path : null
+      const [itemsTotal] = await Promise.all([listArchiveUnlessCorrupt(manifest, backupFile), creating])
+      return await restoreAndCount(manifest, backupFile, staging, itemsTotal, admin)
     } catch (error) {
-      if (replacing.targetDropped) {
-        // The staging database holds the whole restore now; a retry drops it and starts over.
-        Context.current().log.error('target dropped but the staging database not renamed to it', { staging, target: request.targetDatabase, error: (error as Error).message })
-        throw error
-      }
       await dropDatabase(admin, staging).catch((dropError: unknown) =>
-        Context.current().log.warn('staging database of a failed restore not dropped', { staging, error: (dropError as Error).message }),
+        Context.current().log.warn('failed to drop the staging database of a failed restore', { staging, error: (dropError as Error).message }),
       )
       throw error
     } finally {
       await rm(workDir, { recursive: true, force: true })
       if (pinned) await rm(pinned, { force: true })
-      await admin.end()
     }
   }
 
@@ -198,14 +204,22 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     }
   }
 
-  /** Marks the staging database as a restore's and puts it in the target's place. */
-  async function replaceTarget(admin: Sql, staging: string, target: string, backupId: string, replacing: { targetDropped: boolean }): Promise<void> {
-    await markRestored(admin, staging, backupId)
-    await dropDatabase(admin, target)
-    replacing.targetDropped = true
-    // Renaming needs the database to itself; autovacuum may have started on the fresh tables.
-    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${staging} AND pid <> pg_backend_pid()`
-    await admin`ALTER DATABASE ${admin(staging)} RENAME TO ${admin(target)}`
+  /**
+   * Marks the staging database as a restore's and puts it in the target's place. When this
+   * fails, the staging database is kept, because after the drop it is the only copy; a retry
+   * drops it and starts over.
+   */
+  async function replaceTarget(admin: Sql, staging: string, target: string, backupId: string): Promise<void> {
+    try {
+      await markRestored(admin, staging, backupId)
+      await dropDatabase(admin, target)
+      // Renaming needs the database to itself, and autovacuum may have started on the fresh tables.
+      await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${staging} AND pid <> pg_backend_pid()`
+      await admin`ALTER DATABASE ${admin(staging)} RENAME TO ${admin(target)}`
+    } catch (error) {
+      Context.current().log.error('failed to rename the staging database to the target; it is kept', { staging, target, error: (error as Error).message })
+      throw error
+    }
   }
 
   /**
@@ -394,6 +408,7 @@ async function sessionsEnded(admin: Sql, database: string): Promise<void> {
   }
 }
 
+/** Throws a non-retryable failure when the backup's bytes hashed to another SHA-256 than its manifest records. */
 function rejectOtherDigest(manifest: BackupManifest, sha256: string): void {
   if (sha256 === manifest.sha256) return
   throw nonRetryable('BackupNotRestorable', `stored object ${manifest.objectKey} has SHA-256 ${sha256} but its manifest records ${manifest.sha256}`)

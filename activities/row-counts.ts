@@ -51,12 +51,12 @@ export async function countTableRowsInParallel(sql: Queryable, workers: number, 
  * or blind to rows a template brought costs a count, never a wrong result.
  */
 export async function countRestoredRows(sql: Queryable, workers: number, expected: TableRowCount[]): Promise<TableRowCount[]> {
-  const wanted = new Map(expected.map((table) => [table.table, table.rows]))
+  const expectedRows = new Map(expected.map((table) => [table.table, table.rows]))
   const inserted = await sql<{ qualified: string; rows: string }[]>`
     SELECT format('%I.%I', schemaname, relname) AS qualified, n_tup_ins AS rows FROM pg_stat_user_tables`
   const confirmed = new Map<string, number>()
   for (const row of inserted) {
-    if (wanted.get(row.qualified) === Number(row.rows)) confirmed.set(row.qualified, Number(row.rows))
+    if (expectedRows.get(row.qualified) === Number(row.rows)) confirmed.set(row.qualified, Number(row.rows))
   }
   return countTableRowsInParallel(sql, workers, confirmed)
 }

@@ -31,7 +31,7 @@ export async function startS3Server(options: { binary: string; port: number; roo
   if (options.versioningDir) mkdirSync(options.versioningDir, { recursive: true })
   const child = spawn(
     options.binary,
-    // versitygw closes each connection after one request unless told otherwise; S3 keeps them open.
+    // versitygw closes each connection after one request without --keep-alive, and S3 keeps them open.
     ['--access', options.accessKeyId, '--secret', options.secretAccessKey, '--port', `127.0.0.1:${options.port}`, '--keep-alive', '--quiet', 'posix', ...versioning, options.root],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )

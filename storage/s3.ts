@@ -157,7 +157,7 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * Sends one list request, signed by the SDK, and reads its XML with parseListPage instead of
    * the SDK's reader, which costs far more CPU per key. Like the SDK client, it tries twice
-   * unless the server refused the request.
+   * unless the server rejected the request.
    */
   private async listPage(request: ListObjectsV2CommandInput): Promise<ListPage> {
     for (let attempt = 1; ; attempt++) {
@@ -168,8 +168,8 @@ export class S3ObjectStore implements ObjectStore {
         if (!response.ok) throw listErrorOf(response.status, body)
         return parseListPage(body)
       } catch (error) {
-        const refused = error instanceof S3ListError && error.status < 500
-        if (refused || attempt === LIST_ATTEMPTS) throw this.unavailable(error)
+        const rejected = error instanceof S3ListError && error.status < 500
+        if (rejected || attempt === LIST_ATTEMPTS) throw this.unavailable(error)
       }
     }
   }

@@ -36,7 +36,7 @@ class ReadCountingStore implements ObjectStore {
   readonly listsInRequests?: boolean
   listings = 0
   openListings = 0
-  mostOpenListings = 0
+  maxOpenListings = 0
 
   constructor(private readonly store: ObjectStore) {
     this.provider = store.provider
@@ -58,7 +58,7 @@ class ReadCountingStore implements ObjectStore {
 
   async *list(...args: Parameters<ObjectStore['list']>) {
     this.listings++
-    this.mostOpenListings = Math.max(this.mostOpenListings, ++this.openListings)
+    this.maxOpenListings = Math.max(this.maxOpenListings, ++this.openListings)
     try {
       yield* this.store.list(...args)
     } finally {
@@ -296,7 +296,7 @@ describe('mirror listing split at catalogued keys', () => {
     for (let index = 0; index < 57; index++) await primary.put(keyOf(index), Readable.from([`note ${index}`]))
     const first = await mirrorBatch()
     primary.listings = 0
-    primary.mostOpenListings = 0
+    primary.maxOpenListings = 0
     // The 10th and 20th keys are range boundaries; the new keys fall inside ranges and at both ends.
     for (const removed of [9, 19, 33]) await primary.delete(keyOf(removed))
     const added = ['documents/a.txt', 'documents/notes/004a.txt', 'documents/notes/025a.txt', 'documents/notes/zz.txt']
@@ -309,7 +309,7 @@ describe('mirror listing split at catalogued keys', () => {
     expect(second.counts).toMatchObject({ scanned: 58, copied: 6, skipped: 52, failed: 0 })
     expect(second.done).toBe(true)
     expect(primary.listings).toBe(6)
-    expect(primary.mostOpenListings).toBeGreaterThanOrEqual(2)
+    expect(primary.maxOpenListings).toBeGreaterThanOrEqual(2)
     for (const key of added) expect((await readAll(await mirror.get(key))).toString()).toBe(`added ${key}`)
     expect((await readAll(await mirror.get(keyOf(50)))).toString()).toBe('note 50, revised')
   })

@@ -167,7 +167,7 @@ describe('S3 listing behind a page that is not S3', () => {
   let endpoint: string
 
   beforeAll(async () => {
-    // Answers every request with 200 and a sign-in page, as a proxy in front of a bucket might.
+    // Every request gets 200 and a sign-in page, as from a proxy in front of a bucket.
     server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>'))
     const port = await freePort()
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
@@ -178,7 +178,7 @@ describe('S3 listing behind a page that is not S3', () => {
     await new Promise((resolve) => server.close(resolve))
   })
 
-  it('reports the page as unavailable, not as an empty bucket', async () => {
+  it('reports a sign-in page as unavailable', async () => {
     const store = s3StoreFor({ bucket: 'documents', endpoint, accessKeyId: 'a', secretAccessKey: 'b' })
 
     const failure = await (async () => {

@@ -15,7 +15,7 @@ class PagedKeys implements ObjectStore {
   readonly listsInRequests = true
   requests = 0
   open = 0
-  mostOpen = 0
+  maxOpen = 0
 
   constructor(private readonly keys: string[]) {
     this.keys = [...keys].sort(byBytes)
@@ -23,7 +23,7 @@ class PagedKeys implements ObjectStore {
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoredObject> {
     this.open++
-    this.mostOpen = Math.max(this.mostOpen, this.open)
+    this.maxOpen = Math.max(this.maxOpen, this.open)
     try {
       let after = options.startAfter ?? null
       for (;;) {
@@ -78,7 +78,7 @@ describe('listing split into key ranges', () => {
 
     await keysOf(listPagesInRanges(store, null, boundaries, 10))
 
-    expect(store.mostOpen).toBeGreaterThanOrEqual(5)
+    expect(store.maxOpen).toBeGreaterThanOrEqual(5)
     // Five full ranges of ten, then the open end after the last key, which finds nothing.
     expect(store.requests).toBe(6)
   })
