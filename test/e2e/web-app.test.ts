@@ -93,13 +93,12 @@ describe('web app in Chromium', () => {
     await page.keyboard.press('Tab')
     await page.keyboard.type('a wrong password')
     await page.keyboard.press('Enter')
-    await page.waitForLoadState()
-    const wrong = await page.locator('#error-password').textContent()
+    // The sign-in page starts with an empty error element, so wait until the error text appears.
+    await expect.poll(() => page.locator('#error-password').textContent(), { timeout: 10_000 }).toBe('Wrong email or password.')
     await page.getByLabel('Password').fill(users.office.password)
     await page.keyboard.press('Enter')
     await page.waitForURL(`${baseUrl}/app/students`)
 
-    expect(wrong).toBe('Wrong email or password.')
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Home', 'Students', 'Staff', 'Classes', 'Documents', 'Settings'])
     await page.close()
   })
