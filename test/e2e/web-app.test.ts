@@ -165,7 +165,10 @@ describe('web app in Chromium', () => {
     await admin.getByRole('button', { name: 'Save the settings' }).click()
     await admin.getByText('The settings were saved.').waitFor()
     await admin.getByLabel('New logo').setInputFiles(join(FIXTURES, 'documents', 'José Ñúñez (staff photo).jpg'))
+    // Both forms return to the same page with the same message, so wait for the upload's own response.
+    const logoSaved = admin.waitForResponse((response) => response.url().startsWith(`${baseUrl}/app/settings/logo?`))
     await admin.getByRole('button', { name: 'Upload the logo' }).click()
+    expect((await logoSaved).status()).toBe(303)
     await admin.getByText('The settings were saved.').waitFor()
     await admin.goto(`${baseUrl}/app/students/${student!.id}`)
     await admin.getByLabel('New photo').setInputFiles(join(FIXTURES, 'documents', 'José Ñúñez (staff photo).jpg'))
