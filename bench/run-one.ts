@@ -110,6 +110,9 @@ async function measureRestore(input: z.infer<typeof restoreInput>) {
   })
 
   try {
+    // The worker's catalog pool is connected long before a restore starts, so only the
+    // connections the restore opens itself are timed.
+    await catalog`SELECT 1`
     const { result, wallMs, heartbeats } = await runActivity(activities.restoreBackup, {
       backupId: input.backupId,
       targetDatabase: input.targetDatabase,

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findBackup } from '../../data/backup-catalog'
 import { connectDatabase, withDatabase } from '../../data/db'
-import { stagingDatabaseName } from '../../activities/restore'
+import { restoreLockName, stagingDatabaseName } from '../../activities/restore'
 import { LocalObjectStore } from '../../storage/local'
 import { backupActivities, dumpWithActivities, restoreActivities, runActivity } from '../activity-support'
 import { createDatabase, createTestApp, dropDatabase, onServer, SERVER_URL, uniqueName, type TestApp } from '../support'
@@ -175,6 +175,35 @@ describe('restore activity', () => {
     expect(kept?.name).toBe('someone_elses')
     expect(forced.tables).toBe(1)
     expect(again.tables).toBe(1)
+  })
+
+  it('rejects a second concurrent restore', async () => {
+    const source = await database('busy_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE TABLE t (id int)`
+      await sql`INSERT INTO t SELECT generate_series(1, 3)`
+    })
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    const target = uniqueName('busy_dst')
+    created.push(target)
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+    await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })
+    await onDatabase(target, (sql) => sql`INSERT INTO t VALUES (4)`)
+
+    // This session takes the lock the way a running restore into the same target would.
+    const running = connectDatabase(withDatabase(SERVER_URL, 'postgres'), { max: 1 })
+    await running`SELECT pg_advisory_lock(hashtextextended(${restoreLockName(target)}, 0))`
+    const busy = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })).finally(() => running.end())
+    const [kept] = await onDatabase(target, (sql) => sql<{ n: number }[]>`SELECT count(*)::int AS n FROM t`)
+    const stagingLeft = await databaseExists(stagingDatabaseName(target))
+    const later = await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })
+
+    expect(busy.type).toBe('RestoreTargetBusy')
+    expect(busy.nonRetryable).toBe(false)
+    expect(busy.message).toContain(`another restore into database "${target}" is already running`)
+    expect(kept?.n).toBe(4)
+    expect(stagingLeft).toBe(false)
+    expect(later.rows).toBe(3)
   })
 
   it("refuses another database's backup over a live one", async () => {
