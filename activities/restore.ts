@@ -435,6 +435,9 @@ export function restoreLockName(target: string): string {
 async function lockTarget(serverUrl: string, target: string): Promise<Sql> {
   const session = connectDatabase(withDatabase(serverUrl, 'postgres'), { max: 1, applicationName: 'school-ops restore lock' })
   try {
+    // TCP keepalive probes end the session, and free the lock, about 90 s after the worker's
+    // host stops answering. By default Linux sends the first probe after two hours (7,200 s).
+    await session.unsafe('SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3')
     const [row] = await session<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(hashtextextended(${restoreLockName(target)}, 0)) AS locked`
     if (row?.locked) return session
   } catch (error) {
