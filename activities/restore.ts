@@ -434,18 +434,22 @@ export function restoreLockName(target: string): string {
  */
 async function lockTarget(serverUrl: string, target: string): Promise<Sql> {
   const session = connectDatabase(withDatabase(serverUrl, 'postgres'), { max: 1, applicationName: 'school-ops restore lock' })
+  let locked = false
+
   try {
     // TCP keepalive probes end the session, and free the lock, about 90 s after the worker's
-    // host stops answering. By default Linux sends the first probe after two hours (7,200 s).
+    // host stops responding. By default Linux sends the first probe after two hours (7,200 s).
     await session.unsafe('SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3')
     const [row] = await session<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(hashtextextended(${restoreLockName(target)}, 0)) AS locked`
-    if (row?.locked) return session
-  } catch (error) {
-    await session.end()
-    throw error
+    locked = row?.locked === true
+  } finally {
+    if (!locked) await session.end()
   }
-  await session.end()
-  throw ApplicationFailure.create({ type: 'RestoreTargetBusy', message: `another restore into database "${target}" is already running; wait for it to finish, then restore again` })
+
+  if (!locked) {
+    throw ApplicationFailure.create({ type: 'RestoreTargetBusy', message: `another restore into database "${target}" is already running; wait for it to finish, then restore again` })
+  }
+  return session
 }
 
 /** Throws a non-retryable failure when the backup's bytes hashed to another SHA-256 than its manifest records. */

@@ -193,7 +193,9 @@ describe('restore activity', () => {
     // This session takes the lock the way a running restore into the same target would.
     const running = connectDatabase(withDatabase(SERVER_URL, 'postgres'), { max: 1 })
     await running`SELECT pg_advisory_lock(hashtextextended(${restoreLockName(target)}, 0))`
-    const busy = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })).finally(() => running.end())
+    const attempt = runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })
+    const busy = await rejection(attempt)
+    await running.end()
     const [kept] = await onDatabase(target, (sql) => sql<{ n: number }[]>`SELECT count(*)::int AS n FROM t`)
     const stagingLeft = await databaseExists(stagingDatabaseName(target))
     const later = await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: false })
