@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findBackup } from '../../data/backup-catalog'
 import { connectDatabase, withDatabase } from '../../data/db'
-import { restoreLockName, stagingDatabaseName } from '../../activities/restore'
+import { replacedDatabaseName, restoreLockName, stagingDatabaseName } from '../../activities/restore'
 import { LocalObjectStore } from '../../storage/local'
 import { backupActivities, dumpWithActivities, restoreActivities, runActivity } from '../activity-support'
 import { createDatabase, createTestApp, dropDatabase, onServer, SERVER_URL, uniqueName, type TestApp } from '../support'
@@ -175,6 +175,33 @@ describe('restore activity', () => {
     expect(kept?.name).toBe('someone_elses')
     expect(forced.tables).toBe(1)
     expect(again.tables).toBe(1)
+  })
+
+  it('replaces a target that has sessions and drops the old database afterwards', async () => {
+    const source = await database('aside_src')
+    await onDatabase(source, async (sql) => {
+      await sql`CREATE TABLE t (id int)`
+      await sql`INSERT INTO t SELECT generate_series(1, 5)`
+    })
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    const target = await database('aside_dst')
+    await onDatabase(target, (sql) => sql`CREATE TABLE old_only (id int)`)
+    // As left by a restore whose worker stopped before it dropped the database it replaced.
+    const leftover = replacedDatabaseName(target)
+    await createDatabase(leftover)
+    created.push(leftover)
+    const appPool = connectDatabase(withDatabase(SERVER_URL, target), { max: 1 })
+    await appPool`SELECT 1`
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+
+    const result = await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: true })
+    // The restore ended the pool's session, so its next query connects to the restored database.
+    const [row] = await appPool<{ n: number; old: string | null }[]>`SELECT count(*)::int AS n, to_regclass('old_only')::text AS old FROM t`
+    await appPool.end()
+
+    expect(result.rows).toBe(5)
+    expect(row).toEqual({ n: 5, old: null })
+    await expect.poll(() => databaseExists(leftover), { timeout: 10_000 }).toBe(false)
   })
 
   it('rejects a second concurrent restore', async () => {
