@@ -230,7 +230,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
    * Marks the staging database as a restore's and puts it in the target's place. The old
    * target is renamed aside rather than dropped, because DROP DATABASE waits for a checkpoint:
    * after a 1,000 MB restore that took about 0.5 s in the DR benchmark. When this fails, the
-   * staging database is kept, and so is the old target under its new name; a retry drops the
+   * staging database is kept, and so is the old target under its new name. A retry drops the
    * staging database and starts over.
    */
   async function replaceTarget(admin: Sql, staging: string, target: string, backupId: string): Promise<void> {
@@ -256,7 +256,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     const log = Context.current().log
     const session = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     dropDatabase(session, name)
-      .catch((error: unknown) => log.warn('failed to drop the database a restore replaced', { database: name, error: (error as Error).message }))
+      .catch((error: unknown) => log.warn('failed to drop the database a restore replaced; the next restore into the target drops it, or drop it by hand', { database: name, target, error: (error as Error).message }))
       .finally(() => session.end())
   }
 

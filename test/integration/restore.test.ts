@@ -177,7 +177,7 @@ describe('restore activity', () => {
     expect(again.tables).toBe(1)
   })
 
-  it('replaces a target that has sessions and drops the old database afterwards', async () => {
+  it('replaces a connected target, then drops it', async () => {
     const source = await database('aside_src')
     await onDatabase(source, async (sql) => {
       await sql`CREATE TABLE t (id int)`
