@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { hashPassword } from '../auth/passwords'
+import { GENERATED_PASSWORD_COST, hashPassword } from '../auth/passwords'
 import type { Sql } from '../data/db'
 import { reachOf, ROLES, type Permission, type Role } from '../domain/permissions'
 
@@ -33,7 +33,7 @@ export async function prepareVerificationAccounts(sql: Sql): Promise<Map<Role, s
   const prepared = await Promise.all(
     ROLES.map(async (role) => {
       const password = randomBytes(24).toString('base64url')
-      const passwordHash = await hashPassword(password)
+      const passwordHash = await hashPassword(password, GENERATED_PASSWORD_COST)
       await sql`
         INSERT INTO app_user (school_id, email, display_name, password_hash, roles)
         VALUES (${school.id}, ${verificationEmail(role)}, ${`DR verification (${role})`}, ${passwordHash}, ${[role]})

@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../api/app'
 import { startBackup } from '../../client/backups'
+import { GENERATED_PASSWORD_COST } from '../../auth/passwords'
 import { decideDr, drStatus, startDr, DrAlreadyRunningError } from '../../client/dr'
 import { connectDatabase } from '../../data/db'
 import type { DrReport } from '../../domain/dr'
@@ -135,8 +136,16 @@ describe('DR restore workflow', () => {
     try {
       const [students] = await restored<{ n: string }[]>`SELECT count(*) AS n FROM student`
       const [run] = await restored<{ status: string }[]>`SELECT status FROM dr_run WHERE run_id = ${report.runId}`
+      const accounts = await restored<{ disabled: boolean; hash: string }[]>`
+        SELECT disabled, password_hash AS hash FROM app_user WHERE email LIKE 'dr-verify-%'`
       expect(Number(students?.n)).toBe(40)
       expect(run?.status).toBe('succeeded')
+      expect(accounts).toHaveLength(6)
+      // The verification passwords are 192 random bits, so their hashes take the generated-password cost.
+      for (const account of accounts) {
+        expect(account.disabled).toBe(true)
+        expect(account.hash.startsWith(`scrypt$${GENERATED_PASSWORD_COST}$`)).toBe(true)
+      }
     } finally {
       await restored.end()
     }
