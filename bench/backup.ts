@@ -22,7 +22,7 @@ import {
 import { hasGnuTime, runChild, type ChildReport } from './measure'
 import { HELP, OptionsError, parseOptions, redactPassword, type BenchOptions } from './options'
 import type { BackupPhases, RestorePhases } from './phases'
-import { formatComparison, formatSize, ratiosOf, summarize, type SizeResult } from './report'
+import { formatComparison, formatSize, ratiosOf, summarize, summarizeWithCreatedb, type SizeResult } from './report'
 import { BenchResources } from './resources'
 import { generateSchool, schoolShape } from './school-data'
 
@@ -189,6 +189,7 @@ function sizeResult(measured: {
     backupOurs: summarize(backups.ours),
     backupPgDump: summarize(backups.pgDump),
     restoreOurs: summarize(restores.ours),
+    restoreCreatedbPgRestore: summarizeWithCreatedb(restores.pgRestore),
     restorePgRestore: summarize(restores.pgRestore),
     restorePsql: summarize(restores.psql),
   }

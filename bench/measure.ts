@@ -13,6 +13,8 @@ export interface Sample {
   processWallMs?: number
   /** For our restore: how the wall time splits around pg_restore, from the activity's heartbeats. */
   split?: RestoreSplit
+  /** For a bare restore: wall time of the `createdb` run just before the tool, not in `wallMs`. */
+  createDatabaseMs?: number
 }
 
 /** First and last heartbeat of one phase, in ms since the activity started. */

@@ -5,9 +5,13 @@ export const CONTENDER_IDS = [
   'backupOurs',
   'backupPgDump',
   'restoreOurs',
+  'restoreCreatedbPgRestore',
   'restorePgRestore',
   'restorePsql',
 ] as const
+
+/** The contender whose samples are bare pg_restore's with `createdb` added, not measured apart. */
+const DERIVED_CONTENDER: ContenderId = 'restoreCreatedbPgRestore'
 
 export type ContenderId = (typeof CONTENDER_IDS)[number]
 
@@ -19,6 +23,8 @@ export function contenderLabel(id: ContenderId, restoreJobs: number): string {
       return 'backup   pg_dump --format=custom'
     case 'restoreOurs':
       return `restore  ours: restoreBackup jobs=${restoreJobs}`
+    case 'restoreCreatedbPgRestore':
+      return `restore  createdb + pg_restore -j${restoreJobs}`
     case 'restorePgRestore':
       return `restore  pg_restore -j${restoreJobs}`
     case 'restorePsql':
@@ -97,6 +103,11 @@ export function summarize(samples: Sample[]): ContenderResult {
   }
 }
 
+/** Summarizes bare restores as the customer's steps: each sample's `createdb` time added to the tool's. */
+export function summarizeWithCreatedb(samples: Sample[]): ContenderResult {
+  return summarize(samples.map((sample) => ({ ...sample, wallMs: sample.wallMs + (sample.createDatabaseMs ?? 0) })))
+}
+
 export function ratiosOf(contenders: Record<ContenderId, ContenderResult>, restoreJobs: number): Ratio[] {
   const ratio = (label: string, ours: ContenderId, bare: ContenderId, aim: number | null): Ratio => ({
     label,
@@ -107,8 +118,11 @@ export function ratiosOf(contenders: Record<ContenderId, ContenderResult>, resto
 
   return [
     ratio('backup   ours / pg_dump --format=custom', 'backupOurs', 'backupPgDump', 1.1),
-    ratio(`restore  ours / pg_restore -j${restoreJobs}`, 'restoreOurs', 'restorePgRestore', 1.05),
-    ratio('restore  ours / psql < plain dump', 'restoreOurs', 'restorePsql', null),
+    // Our restore creates its database, so the aim compares it with the customer's createdb and
+    // pg_restore. The tool alone, into a database made beforehand, is shown beside it.
+    ratio(`restore  ours / createdb + pg_restore -j${restoreJobs}`, 'restoreOurs', 'restoreCreatedbPgRestore', 1.05),
+    ratio(`restore  ours / pg_restore -j${restoreJobs} alone`, 'restoreOurs', 'restorePgRestore', null),
+    ratio('restore  ours / psql < plain dump alone', 'restoreOurs', 'restorePsql', null),
   ]
 }
 
@@ -177,7 +191,8 @@ function formatRatio(ratio: Ratio): string {
 
 /** Counts the measurements that started while other sessions were running queries on the server. */
 function disturbedRuns(size: SizeResult): { disturbed: number; total: number } {
-  const samples = CONTENDER_IDS.flatMap((id) => size.contenders[id].samples)
+  const measured = CONTENDER_IDS.filter((id) => id !== DERIVED_CONTENDER)
+  const samples = measured.flatMap((id) => size.contenders[id].samples)
   return {
     disturbed: samples.filter((sample) => (sample.foreignSessions ?? 0) > 0).length,
     total: samples.length,
