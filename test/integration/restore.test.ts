@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findBackup } from '../../data/backup-catalog'
 import { connectDatabase, withDatabase } from '../../data/db'
-import { replacedDatabaseName, restoreLockName, stagingDatabaseName } from '../../activities/restore'
+import { replacedDatabasePrefix, restoreLockName, stagingDatabaseName } from '../../activities/restore'
 import { LocalObjectStore } from '../../storage/local'
 import { backupActivities, dumpWithActivities, restoreActivities, runActivity } from '../activity-support'
 import { createDatabase, createTestApp, dropDatabase, onServer, SERVER_URL, uniqueName, type TestApp } from '../support'
@@ -187,21 +187,51 @@ describe('restore activity', () => {
     const target = await database('aside_dst')
     await onDatabase(target, (sql) => sql`CREATE TABLE old_only (id int)`)
     // As left by a restore whose worker stopped before it dropped the database it replaced.
-    const leftover = replacedDatabaseName(target)
+    const leftover = `${replacedDatabasePrefix(target)}0a1b2c`
     await createDatabase(leftover)
     created.push(leftover)
     const appPool = connectDatabase(withDatabase(SERVER_URL, target), { max: 1 })
     await appPool`SELECT 1`
+    // An open transaction that changed the target's own catalog row, which blocks ALTER DATABASE.
+    const openTransaction = connectDatabase(withDatabase(SERVER_URL, target), { max: 1 })
+    openTransaction
+      .begin(async (sql) => {
+        await sql`GRANT CONNECT ON DATABASE ${sql(target)} TO PUBLIC`
+        await sql`SELECT pg_sleep(60)`
+      })
+      .catch(() => undefined)
+    const sleeping = () =>
+      onServer((sql) => sql`SELECT 1 FROM pg_stat_activity WHERE datname = ${target} AND query LIKE '%pg_sleep%'`).then((rows) => rows.length)
+    await expect.poll(sleeping).toBe(1)
     const restore = restoreActivities(app.sql, storage, []).restoreBackup
 
     const result = await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: true })
     // The restore ended the pool's session, so its next query connects to the restored database.
     const [row] = await appPool<{ n: number; old: string | null }[]>`SELECT count(*)::int AS n, to_regclass('old_only')::text AS old FROM t`
     await appPool.end()
+    await openTransaction.end()
+    const replacedLeft = () =>
+      onServer((sql) => sql`SELECT datname FROM pg_database WHERE left(datname, ${replacedDatabasePrefix(target).length}) = ${replacedDatabasePrefix(target)}`).then((rows) => rows.length)
 
     expect(result.rows).toBe(5)
     expect(row).toEqual({ n: 5, old: null })
-    await expect.poll(() => databaseExists(leftover), { timeout: 10_000 }).toBe(false)
+    await expect.poll(replacedLeft, { timeout: 10_000 }).toBe(0)
+  })
+
+  it('rejects a template database as target', async () => {
+    const source = await database('tpl_src')
+    await onDatabase(source, (sql) => sql`CREATE TABLE t (id int)`)
+    const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
+    const target = await database('tpl_dst')
+    await onServer((sql) => sql`ALTER DATABASE ${sql(target)} IS_TEMPLATE true`)
+    const restore = restoreActivities(app.sql, storage, []).restoreBackup
+
+    const refused = await rejection(runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: true }))
+    await onServer((sql) => sql`ALTER DATABASE ${sql(target)} IS_TEMPLATE false`)
+
+    expect(refused.type).toBe('InvalidRestoreTarget')
+    expect(refused.message).toContain(`database "${target}" is a template`)
+    expect(await databaseExists(stagingDatabaseName(target))).toBe(false)
   })
 
   it('rejects a second concurrent restore', async () => {
