@@ -244,12 +244,12 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
         await endSessions(admin, staging)
         await admin`ALTER DATABASE ${admin(staging)} RENAME TO ${admin(target)}`
       } catch (error) {
-        if (replaced) await putBack(admin, replaced, target).catch(logFailedRollback(replaced, target))
+        if (replaced) await putBack(admin, replaced, target).catch(logFailedRollback(target, replaced))
         throw error
       }
       return replaced
     } catch (error) {
-      Context.current().log.error('failed to replace the target with the restored staging database; the staging database is kept', {
+      Context.current().log.error('failed to replace the target with the restored staging database, which is kept', {
         staging,
         target,
         error: (error as Error).message,
@@ -267,7 +267,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     const log = Context.current().log
     const session = connectDatabase(withDatabase(deps.serverUrl, 'postgres'), { max: 1 })
     dropDatabase(session, name)
-      .catch((error: unknown) => log.warn('failed to drop the database a restore replaced; the next restore into the target drops it, or drop it by hand', { database: name, error: (error as Error).message }))
+      .catch((error: unknown) => log.warn('failed to drop the database a restore replaced. The next restore into the target drops it, or drop it by hand', { database: name, error: (error as Error).message }))
       .finally(() => session.end())
   }
 
@@ -331,7 +331,7 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
     const [existing] = await admin<{ comment: string | null; template: boolean }[]>`
       SELECT shobj_description(oid, 'pg_database') AS comment, datistemplate AS template FROM pg_database WHERE datname = ${request.targetDatabase}`
     if (existing?.template) {
-      throw nonRetryable('InvalidRestoreTarget', `database "${request.targetDatabase}" is a template, which cannot be dropped; run ALTER DATABASE ... IS_TEMPLATE false first if it should be replaced`)
+      throw nonRetryable('InvalidRestoreTarget', `database "${request.targetDatabase}" is a template and cannot be dropped. To replace it, run ALTER DATABASE "${request.targetDatabase}" IS_TEMPLATE false first`)
     }
     if (!existing || request.force || existing.comment?.startsWith(RESTORE_MARK)) return
     throw nonRetryable(
@@ -520,16 +520,19 @@ async function moveAside(admin: Sql, target: string): Promise<string | null> {
     await endSessions(admin, target)
     await admin`ALTER DATABASE ${admin(target)} RENAME TO ${admin(aside)}`
   } catch (error) {
-    await admin`ALTER DATABASE ${admin(target)} ALLOW_CONNECTIONS true`.catch(logFailedRollback(target, target))
+    await admin`ALTER DATABASE ${admin(target)} ALLOW_CONNECTIONS true`.catch(logFailedRollback(target))
     throw error
   }
   return aside
 }
 
-/** Returns a handler that logs a failed attempt to give the old target back its name and sessions. */
-function logFailedRollback(database: string, target: string) {
+/**
+ * Returns a handler that logs a failed attempt to give the old target back its name and
+ * sessions. `database` is the old target's current name.
+ */
+function logFailedRollback(target: string, database: string = target) {
   return (error: unknown) =>
-    Context.current().log.error('failed to reopen the old target after a failed replace; rename it back and run ALTER DATABASE ... ALLOW_CONNECTIONS true by hand', {
+    Context.current().log.error('failed to reopen the old target after a failed replace. Rename it back and run ALTER DATABASE ... ALLOW_CONNECTIONS true by hand', {
       database,
       target,
       error: (error as Error).message,

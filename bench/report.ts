@@ -10,7 +10,7 @@ export const CONTENDER_IDS = [
   'restorePsql',
 ] as const
 
-/** The contender whose samples are bare pg_restore's with `createdb` added, not measured apart. */
+/** Contender built from bare pg_restore's samples with their `createdb` time added, so it is not run on its own. */
 const DERIVED_CONTENDER: ContenderId = 'restoreCreatedbPgRestore'
 
 export type ContenderId = (typeof CONTENDER_IDS)[number]

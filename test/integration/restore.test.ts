@@ -23,6 +23,31 @@ async function databaseExists(name: string): Promise<boolean> {
   return rows.length > 0
 }
 
+/** Counts the databases whose names start with the target's replaced-name prefix. */
+async function replacedDatabases(target: string): Promise<number> {
+  const prefix = replacedDatabasePrefix(target)
+  const rows = await onServer((sql) => sql`SELECT 1 FROM pg_database WHERE left(datname, ${prefix.length}) = ${prefix}`)
+  return rows.length
+}
+
+/**
+ * Opens a transaction on the database that changes its own catalog row and then sleeps, which
+ * blocks ALTER DATABASE on it until the session ends. Returns the session, once it sleeps.
+ */
+async function lockCatalogRow(database: string): Promise<ReturnType<typeof connectDatabase>> {
+  const session = connectDatabase(withDatabase(SERVER_URL, database), { max: 1 })
+  session
+    .begin(async (sql) => {
+      await sql`GRANT CONNECT ON DATABASE ${sql(database)} TO PUBLIC`
+      await sql`SELECT pg_sleep(60)`
+    })
+    .catch(() => undefined)
+  const sleeping = () =>
+    onServer((sql) => sql`SELECT 1 FROM pg_stat_activity WHERE datname = ${database} AND query LIKE '%pg_sleep%'`)
+  await expect.poll(async () => (await sleeping()).length).toBe(1)
+  return session
+}
+
 /** Lists the files a restore pinned in the local store and did not remove. */
 async function pinnedFiles(root: string): Promise<string[]> {
   const files = await readdir(root, { recursive: true })
@@ -48,6 +73,16 @@ describe('restore activity', () => {
     const name = uniqueName(prefix)
     created.push(name)
     await createDatabase(name)
+    return name
+  }
+
+  /** Creates a database with one table `t` of ids 1 to `rows`. */
+  async function sourceWithRows(prefix: string, rows: number): Promise<string> {
+    const name = await database(prefix)
+    await onDatabase(name, async (sql) => {
+      await sql`CREATE TABLE t (id int)`
+      await sql`INSERT INTO t SELECT generate_series(1, ${rows})`
+    })
     return name
   }
 
@@ -178,11 +213,7 @@ describe('restore activity', () => {
   })
 
   it('replaces a connected target, then drops it', async () => {
-    const source = await database('aside_src')
-    await onDatabase(source, async (sql) => {
-      await sql`CREATE TABLE t (id int)`
-      await sql`INSERT INTO t SELECT generate_series(1, 5)`
-    })
+    const source = await sourceWithRows('aside_src', 5)
     const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
     const target = await database('aside_dst')
     await onDatabase(target, (sql) => sql`CREATE TABLE old_only (id int)`)
@@ -192,17 +223,7 @@ describe('restore activity', () => {
     created.push(leftover)
     const appPool = connectDatabase(withDatabase(SERVER_URL, target), { max: 1 })
     await appPool`SELECT 1`
-    // An open transaction that changed the target's own catalog row, which blocks ALTER DATABASE.
-    const openTransaction = connectDatabase(withDatabase(SERVER_URL, target), { max: 1 })
-    openTransaction
-      .begin(async (sql) => {
-        await sql`GRANT CONNECT ON DATABASE ${sql(target)} TO PUBLIC`
-        await sql`SELECT pg_sleep(60)`
-      })
-      .catch(() => undefined)
-    const sleeping = () =>
-      onServer((sql) => sql`SELECT 1 FROM pg_stat_activity WHERE datname = ${target} AND query LIKE '%pg_sleep%'`).then((rows) => rows.length)
-    await expect.poll(sleeping).toBe(1)
+    const openTransaction = await lockCatalogRow(target)
     const restore = restoreActivities(app.sql, storage, []).restoreBackup
 
     const result = await runActivity(restore, { backupId: backup.backupId, targetDatabase: target, force: true })
@@ -210,12 +231,10 @@ describe('restore activity', () => {
     const [row] = await appPool<{ n: number; old: string | null }[]>`SELECT count(*)::int AS n, to_regclass('old_only')::text AS old FROM t`
     await appPool.end()
     await openTransaction.end()
-    const replacedLeft = () =>
-      onServer((sql) => sql`SELECT datname FROM pg_database WHERE left(datname, ${replacedDatabasePrefix(target).length}) = ${replacedDatabasePrefix(target)}`).then((rows) => rows.length)
 
     expect(result.rows).toBe(5)
     expect(row).toEqual({ n: 5, old: null })
-    await expect.poll(replacedLeft, { timeout: 10_000 }).toBe(0)
+    await expect.poll(() => replacedDatabases(target), { timeout: 10_000 }).toBe(0)
   })
 
   it('rejects a template database as target', async () => {
@@ -235,11 +254,7 @@ describe('restore activity', () => {
   })
 
   it('rejects a second concurrent restore', async () => {
-    const source = await database('busy_src')
-    await onDatabase(source, async (sql) => {
-      await sql`CREATE TABLE t (id int)`
-      await sql`INSERT INTO t SELECT generate_series(1, 3)`
-    })
+    const source = await sourceWithRows('busy_src', 3)
     const backup = await dumpWithActivities(backupActivities(app.sql, storage, [source]), source)
     const target = uniqueName('busy_dst')
     created.push(target)
@@ -279,11 +294,7 @@ describe('restore activity', () => {
   })
 
   it('leaves the target untouched when the backup is corrupt', async () => {
-    const source = await database('keep_src')
-    await onDatabase(source, async (sql) => {
-      await sql`CREATE TABLE t (id int)`
-      await sql`INSERT INTO t SELECT generate_series(1, 7)`
-    })
+    const source = await sourceWithRows('keep_src', 7)
     const backups = backupActivities(app.sql, storage, [source])
     const good = await dumpWithActivities(backups, source)
     const bad = await dumpWithActivities(backups, source)
@@ -302,11 +313,7 @@ describe('restore activity', () => {
   })
 
   it('stops a restore whose checksum check fails alongside', async () => {
-    const source = await database('swap_src')
-    await onDatabase(source, async (sql) => {
-      await sql`CREATE TABLE t (id int)`
-      await sql`INSERT INTO t SELECT generate_series(1, 7)`
-    })
+    const source = await sourceWithRows('swap_src', 7)
     const backups = backupActivities(app.sql, storage, [source])
     const good = await dumpWithActivities(backups, source)
     await onDatabase(source, (sql) => sql`INSERT INTO t VALUES (8)`)
